@@ -1,0 +1,16 @@
+// Element types and their sizes; the one place that maps between type names and sizes.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "kestrel/types.h"
+
+namespace kestrel {
+
+size_t dtype_size(DataType t);
+const char* dtype_name(DataType t);
+bool dtype_is_float(DataType t);
+bool dtype_is_integer(DataType t);  // kINT8..kINT64, kUINT8 (not kBOOL)
+
+}  // namespace kestrel
