@@ -43,6 +43,7 @@ class InvertedResidual(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, stride: int, expand_ratio: int) -> None:
         super().__init__()
+        # The official code rounds this to a multiple of 8; SMAT's widths already are.
         hidden = in_channels * expand_ratio
         self.block = nn.Sequential(OrderedDict(
             exp_1x1=ConvLayer(in_channels, hidden, 1),

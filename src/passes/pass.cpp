@@ -1,0 +1,37 @@
+#include "passes/pass.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace kestrel::passes {
+namespace {
+
+std::vector<Pass>& passes() {
+  static std::vector<Pass> table;
+  return table;
+}
+
+}  // namespace
+
+PassRegistrar::PassRegistrar(Pass pass) { passes().push_back(std::move(pass)); }
+
+std::vector<const Pass*> registered_passes() {
+  std::vector<const Pass*> out;
+  for (const Pass& p : passes()) out.push_back(&p);
+  std::stable_sort(out.begin(), out.end(), [](const Pass* a, const Pass* b) { return a->order < b->order; });
+  return out;
+}
+
+void optimize(ir::Graph& graph) {
+  // A rewrite may enable another; ten rounds is far more than any real graph needs and bounds
+  // the work on adversarial ones.
+  constexpr int kMaxRounds = 10;
+  for (int round = 0; round < kMaxRounds; ++round) {
+    bool changed = false;
+    for (const Pass* pass : registered_passes()) changed |= pass->run(graph);
+    if (!changed) return;
+  }
+}
+
+}  // namespace kestrel::passes
