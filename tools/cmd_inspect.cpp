@@ -26,13 +26,15 @@ nlohmann::json to_json(const Engine& engine) {
   nlohmann::json layers = nlohmann::json::array();
   for (const LayerInfo& l : engine.layers())
     layers.push_back({{"name", l.name}, {"op", l.op_type}, {"precision", l.precision}, {"inputs", l.inputs},
-                      {"outputs", l.outputs}, {"fused_from", l.fused_from}});
+                      {"outputs", l.outputs}, {"fused_from", l.fused_from}, {"kernel", l.kernel}});
   return {{"producer", s.producer},
           {"format_version", s.format_version},
           {"device", to_string(s.device)},
           {"source_hash", fmt::format("{:016x}", s.source_hash)},
           {"weight_bytes", s.weight_bytes},
           {"activation_bytes", s.activation_bytes},
+          {"batch_profile", {{"min", s.profile.min}, {"opt", s.profile.opt}, {"max", s.profile.max}}},
+          {"target", s.target},
           {"inputs", describe_tensors(engine.inputs())},
           {"outputs", describe_tensors(engine.outputs())},
           {"layers", layers}};
@@ -42,12 +44,13 @@ void print_text(const std::string& model, const Engine& engine) {
   const EngineSummary s = engine.summary();
   fmt::print("{}: {} engine, format {}, built by {}, source hash {:016x}\n", model, to_string(s.device),
              s.format_version, s.producer, s.source_hash);
+  for (const auto& [key, value] : s.target) fmt::print("  target {} = {}\n", key, value);
   for (const TensorDesc& t : engine.inputs()) fmt::print("  input  {} {} {}\n", t.name, to_string(t.dtype), format_shape(t.shape));
   for (const TensorDesc& t : engine.outputs()) fmt::print("  output {} {} {}\n", t.name, to_string(t.dtype), format_shape(t.shape));
   const auto layers = engine.layers();
   fmt::print("{} layers, {} weight bytes, {} activation bytes\n", layers.size(), s.weight_bytes, s.activation_bytes);
   for (const LayerInfo& l : layers) {
-    fmt::print("  {:<24} {:<8} {}", l.op_type, l.precision, l.name);
+    fmt::print("  {:<22} {:<7} {:<10} {}", l.op_type, l.precision, l.kernel, l.name);
     if (!l.fused_from.empty()) fmt::print("  (fused: {})", fmt::join(l.fused_from, ", "));
     fmt::print("\n");
   }

@@ -131,6 +131,7 @@ struct LayerInfo {
   std::vector<std::string> inputs;
   std::vector<std::string> outputs;
   std::vector<std::string> fused_from;
+  std::string kernel;  // implementation chosen at build time
 };
 
 struct EngineSummary {
@@ -141,6 +142,8 @@ struct EngineSummary {
   uint64_t source_hash = 0;  // FNV-1a 64 of the source model's bytes
   uint64_t weight_bytes = 0;
   uint64_t activation_bytes = 0;  // planned intermediate memory per execution context
+  BatchProfile profile;
+  std::map<std::string, std::string> target;  // device facts the engine is bound to
 };
 
 class ExecutionContext;

@@ -1,7 +1,7 @@
 // Builder::build_serialized_network: static shapes, optimization passes, kernel check, memory
 // plan, engine file.
-#include "backend/cpu/reference/kernel_registry.h"
 #include "engine/api_guard.h"
+#include "engine/backend.h"
 #include "engine/engine_data.h"
 #include "engine/network_impl.h"
 #include "passes/pass.h"
@@ -63,12 +63,6 @@ void give_outputs_producers(ir::Graph& graph) {
   }
 }
 
-void check_kernels(const ir::Graph& graph) {
-  for (const ir::Node& node : graph.nodes)
-    KESTREL_CHECK(cpu::find_reference_kernel(node.op_type) != nullptr, "{}: no CPU kernel for {} (opset {})",
-                  ir::describe(node), node.op_type, node.opset);
-}
-
 }  // namespace
 
 Result<std::vector<uint8_t>> Builder::build_serialized_network(const NetworkDefinition& network,
@@ -77,14 +71,11 @@ Result<std::vector<uint8_t>> Builder::build_serialized_network(const NetworkDefi
   Status status = guarded(&logger_, [&] {
     const auto& impl = network.impl();
     KESTREL_CHECK(impl.parsed, "the network is empty: parse a model into it first");
-    KESTREL_CHECK(config.device() == DeviceType::kCPU,
-                  "device {} is not available in this build of Kestrel (supported: cpu)", to_string(config.device()));
+    const engine::Backend& backend = engine::require_backend(config.device());
     const BatchProfile& profile = config.batch_profile();
     KESTREL_CHECK(profile.min >= 1 && profile.min <= profile.opt && profile.opt <= profile.max,
                   "the batch profile must satisfy 1 <= min <= opt <= max (got {}, {}, {})", profile.min, profile.opt,
                   profile.max);
-    if (config.get_flag(BuilderFlag::kFP16) || config.get_flag(BuilderFlag::kINT8))
-      log_info(logger_, "the CPU reference backend runs every layer in FP32; FP16/INT8 flags allow, not force");
 
     engine::EngineData engine;
     engine.producer = fmt::format("kestrel {}", version());
@@ -98,7 +89,7 @@ Result<std::vector<uint8_t>> Builder::build_serialized_network(const NetworkDefi
       passes::optimize(engine.graph);
       give_outputs_producers(engine.graph);
       engine.graph.sort();
-      check_kernels(engine.graph);
+      backend.compile(engine, config);
     } catch (const Error& e) {
       fail("{}: {}", impl.source, e.what());
     }

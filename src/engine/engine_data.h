@@ -1,6 +1,7 @@
 // Everything an engine file holds, in memory: header facts, the optimized graph with its
 // weights, and the activation memory plan.
 #pragma once
+#include <map>
 #include <string>
 
 #include "engine/memory_plan.h"
@@ -18,6 +19,9 @@ struct EngineData {
   uint32_t builder_flags = 0;
   uint64_t source_hash = 0;
   BatchProfile profile;
+  // Facts about the build target that a runtime must match (GPU architecture, library
+  // versions), recorded by the backend; shown by inspect.
+  std::map<std::string, std::string> target;
   ir::Graph graph;  // topologically sorted, static shapes, constants hold the weights
   MemoryPlan plan;
 };

@@ -47,6 +47,11 @@ std::vector<uint8_t> serialize_engine(const EngineData& engine) {
   out.put<int64_t>(engine.profile.min);
   out.put<int64_t>(engine.profile.opt);
   out.put<int64_t>(engine.profile.max);
+  out.put<uint64_t>(engine.target.size());
+  for (const auto& [key, value] : engine.target) {
+    out.put_string(key);
+    out.put_string(value);
+  }
   write_graph(out, engine.graph);
   out.put<uint64_t>(engine.plan.arena_bytes);
   out.put<uint64_t>(engine.plan.offsets.size());
@@ -85,6 +90,11 @@ EngineData deserialize_engine(const uint8_t* data, size_t size) {
     engine.profile.min = in.get<int64_t>();
     engine.profile.opt = in.get<int64_t>();
     engine.profile.max = in.get<int64_t>();
+    const size_t num_target_facts = in.get_count(16);
+    for (size_t i = 0; i < num_target_facts; ++i) {
+      std::string key = in.get_string();
+      engine.target[key] = in.get_string();
+    }
     engine.graph = read_graph(in);
     engine.plan.arena_bytes = in.get<uint64_t>();
     engine.plan.offsets.resize(in.get_count(sizeof(int64_t)));

@@ -155,6 +155,7 @@ void write_graph(ByteWriter& out, const ir::Graph& graph) {
     write_ids(out, n.outputs);
     out.put<uint8_t>(uint8_t(n.precision));
     write_strings(out, n.fused_from);
+    out.put_string(n.kernel);
     out.put<uint64_t>(n.attrs.all().size());
     for (const auto& [name, value] : n.attrs.all()) {
       out.put_string(name);
@@ -193,6 +194,7 @@ ir::Graph read_graph(ByteReader& in) {
     KESTREL_CHECK(precision <= uint8_t(ir::Precision::kINT8), "unknown precision code {}", precision);
     n.precision = ir::Precision(precision);
     n.fused_from = read_strings(in);
+    n.kernel = in.get_string();
     const size_t num_attrs = in.get_count(9);
     for (size_t i = 0; i < num_attrs; ++i) {
       std::string name = in.get_string();

@@ -1,5 +1,6 @@
 // Runtime::deserialize and the Engine's read-only views.
 #include "engine/api_guard.h"
+#include "engine/backend.h"
 #include "engine/engine_impl.h"
 
 namespace kestrel {
@@ -12,14 +13,15 @@ std::vector<TensorDesc> describe_values(const ir::Graph& graph, const std::vecto
 }
 
 const char* precision_name(const ir::Graph& graph, const ir::Node& node) {
+  bool float_output = false;
+  for (int out : node.outputs)
+    if (out != ir::kNoValue && dtype_is_float(graph.values[size_t(out)].dtype)) float_output = true;
+  if (!float_output) return "native";  // integer and bool layers run in their own types
   switch (node.precision) {
     case ir::Precision::kFP16: return "fp16";
     case ir::Precision::kINT8: return "int8";
-    default: break;
+    default: return "fp32";
   }
-  for (int out : node.outputs)
-    if (out != ir::kNoValue && dtype_is_float(graph.values[size_t(out)].dtype)) return "fp32";
-  return "native";
 }
 
 }  // namespace
@@ -41,6 +43,8 @@ EngineSummary Engine::summary() const {
   for (const ir::Value& v : d.graph.values)
     if (v.constant) s.weight_bytes += v.constant->nbytes();
   s.activation_bytes = d.plan.arena_bytes;
+  s.profile = d.profile;
+  s.target = d.target;
   return s;
 }
 
@@ -48,7 +52,7 @@ std::vector<LayerInfo> Engine::layers() const {
   const ir::Graph& graph = impl_->data->graph;
   std::vector<LayerInfo> out;
   for (const ir::Node& node : graph.nodes) {
-    LayerInfo info{node.name, node.op_type, precision_name(graph, node), {}, {}, node.fused_from};
+    LayerInfo info{node.name, node.op_type, precision_name(graph, node), {}, {}, node.fused_from, node.kernel};
     for (int in : node.inputs) info.inputs.push_back(in == ir::kNoValue ? "" : graph.values[size_t(in)].name);
     for (int o : node.outputs) info.outputs.push_back(o == ir::kNoValue ? "" : graph.values[size_t(o)].name);
     out.push_back(std::move(info));
@@ -69,9 +73,13 @@ Result<std::unique_ptr<Engine>> Runtime::deserialize(const void* data, size_t si
     try {
       KESTREL_CHECK(data != nullptr || size == 0, "no data");
       auto parsed = std::make_shared<engine::EngineData>(engine::deserialize_engine(static_cast<const uint8_t*>(data), size));
-      KESTREL_CHECK(parsed->device == DeviceType::kCPU,
-                    "the engine was built for device {}, which this build of Kestrel cannot run (supported: cpu)",
+      const engine::Backend* backend = engine::find_backend(parsed->device);
+      KESTREL_CHECK(backend != nullptr, "the engine was built for device {}, which this build of Kestrel cannot run",
                     to_string(parsed->device));
+      const std::string unavailable = backend->unavailable_reason();
+      KESTREL_CHECK(unavailable.empty(), "the engine was built for device {}, which is not available here: {}",
+                    to_string(parsed->device), unavailable);
+      backend->check_compatible(*parsed);
       engine->impl_->data = std::move(parsed);
     } catch (const Error& e) {
       fail("{}: {}", source, e.what());

@@ -34,6 +34,7 @@ struct Node {
   Attributes attrs;
   Precision precision = Precision::kAuto;
   std::vector<std::string> fused_from;  // names of the source nodes a fusion merged into this one
+  std::string kernel;                   // implementation the backend chose at build time
 };
 
 class Graph {
