@@ -338,10 +338,9 @@ uint64_t locate_member_data(const RandomAccessFile& file, const MemberInfo& memb
   const uint16_t extra_size = le16(&header[28]);
   KESTREL_CHECK(fits_within(name_offset, uint64_t(name_size) + extra_size, file.size()),
                 "member '{}' local header runs past the end of the file (truncated?)", member.name);
-  const std::vector<uint8_t> name = file.read(name_offset, name_size);
-  KESTREL_CHECK(std::equal(name.begin(), name.end(), member.name.begin(), member.name.end()),
-                "member '{}' local header names '{}' instead (corrupt)", member.name,
-                std::string(name.begin(), name.end()));
+  const std::vector<uint8_t> name_bytes = file.read(name_offset, name_size);
+  const std::string name(name_bytes.begin(), name_bytes.end());
+  KESTREL_CHECK(name == member.name, "member '{}' local header names '{}' instead (corrupt)", member.name, name);
   const uint64_t data_offset = name_offset + name_size + extra_size;
   KESTREL_CHECK(fits_within(data_offset, member.compressed_size, file.size()),
                 "member '{}' data ({} bytes at offset {}) extends past the end of the file ({} bytes; truncated?)",

@@ -119,7 +119,7 @@ Tensor run_one(const ir::Node& node, const std::vector<const Tensor*>& inputs) {
 }
 
 std::vector<float> iota(int n) {
-  std::vector<float> v(size_t(n));
+  std::vector<float> v(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) v[size_t(i)] = float(i);
   return v;
 }
@@ -345,8 +345,9 @@ TEST(ConvTranspose, IsTheAdjointOfConv) {
   const Tensor y = random_float(conv.shape(), 42);
   // Conv's weight [6, 2, kh, kw] read as ConvTranspose's [C=6, M/group=2, kh, kw] maps 6 -> 4 channels.
   ir::Node transpose = conv_node("ConvTranspose", 2, strides, dilations, pads, 2);
-  // output_padding makes the transpose's output exactly X's size (the conv dropped a remainder).
-  transpose.attrs.set("output_shape", Ints{9, 8});
+  // output_padding makes the transpose's output exactly X's size (the conv dropped a remainder):
+  // H 2*3 + 3 - 1 = 8 (+1), W 3*2 + 3 - 3 = 6 (+2).
+  transpose.attrs.set("output_padding", Ints{1, 2});
   const Tensor back = run_one(transpose, {&y, &w});
   ASSERT_EQ(back.shape(), x.shape());
   EXPECT_NEAR(dot(conv, y), dot(x, back), 1e-4 * std::fabs(dot(conv, y)) + 1e-4);

@@ -128,8 +128,9 @@ void infer_one_hot(InferContext& ctx) {
   const Tensor& depth_tensor = ctx.require_constant(1, "depth");
   KESTREL_CHECK(depth_tensor.numel() == 1, "depth must hold one value, got shape {}",
                 shape_str(depth_tensor.shape()));
-  const int64_t depth = int64_t(depth_tensor.double_at(0));
-  KESTREL_CHECK(depth > 0, "depth must be positive, got {}", depth);
+  const double depth_value = depth_tensor.double_at(0);
+  KESTREL_CHECK(depth_value >= 1 && depth_value < 9.0e15, "depth must be a positive count, got {}", depth_value);
+  const int64_t depth = int64_t(depth_value);
   KESTREL_CHECK(shape_numel(ctx.input_shape(2)) == 2 && ctx.input_shape(2).size() == 1,
                 "values must be [off_value, on_value], got shape {}", shape_str(ctx.input_shape(2)));
   KESTREL_CHECK(ctx.input_dtype(0) != DataType::kBOOL, "indices must be numeric, got bool");

@@ -43,20 +43,18 @@ void matmul(const Tensor& a, const Tensor& b, Tensor& y) {
   const std::vector<int64_t> b_strides = ir::broadcast_strides(b_batch, out_batch);
 
   std::vector<Accumulator<T>> row;
-  std::vector<int64_t> index(out_batch.size(), 0);
   const int64_t batches = shape_numel(out_batch);
   for (int64_t batch = 0; batch < batches; ++batch) {
-    int64_t a_matrix = 0, b_matrix = 0;
-    for (size_t d = 0; d < index.size(); ++d) {
-      a_matrix += index[d] * a_strides[d];
-      b_matrix += index[d] * b_strides[d];
+    // Unravel the batch index into its dims, innermost first, and pick the broadcast operands.
+    int64_t a_matrix = 0, b_matrix = 0, rest = batch;
+    for (size_t d = out_batch.size(); d-- > 0;) {
+      const int64_t i = rest % out_batch[d];
+      rest /= out_batch[d];
+      a_matrix += i * a_strides[d];
+      b_matrix += i * b_strides[d];
     }
     multiply(a.data<T>() + a_matrix * m * k, b.data<T>() + b_matrix * k * n, y.data<T>() + batch * m * n, m, k, n,
              row);
-    for (size_t d = index.size(); d-- > 0;) {
-      if (++index[d] < out_batch[d]) break;
-      index[d] = 0;
-    }
   }
 }
 

@@ -244,15 +244,29 @@ std::vector<std::byte> pad_value_bytes(const KernelContext& ctx) {
   return bytes;
 }
 
+enum class PadMode { kConstant, kReflect, kEdge, kWrap };
+
+PadMode pad_mode(const KernelContext& ctx) {
+  const std::string mode = ctx.attrs().get_string("mode", "constant");
+  if (mode == "reflect") return PadMode::kReflect;
+  if (mode == "edge") return PadMode::kEdge;
+  if (mode == "wrap") return PadMode::kWrap;
+  KESTREL_CHECK(mode == "constant", "unsupported pad mode '{}'", mode);
+  return PadMode::kConstant;
+}
+
 // Input index that output index `o` reads along an axis of `n` elements padded by `begin` in
 // front, or -1 where a constant pad goes.
-int64_t padded_source(int64_t o, int64_t begin, int64_t n, const std::string& mode) {
+int64_t padded_source(int64_t o, int64_t begin, int64_t n, PadMode mode) {
   const int64_t i = o - begin;
   if (i >= 0 && i < n) return i;
-  if (mode == "constant") return -1;
-  if (mode == "edge") return std::clamp<int64_t>(i, 0, n - 1);
-  if (mode == "wrap") return ((i % n) + n) % n;
-  // reflect, mirroring about the edge elements (without repeating them), as often as needed
+  switch (mode) {
+    case PadMode::kConstant: return -1;
+    case PadMode::kEdge: return std::clamp<int64_t>(i, 0, n - 1);
+    case PadMode::kWrap: return ((i % n) + n) % n;
+    case PadMode::kReflect: break;
+  }
+  // Mirror about the edge elements (without repeating them), as often as the pad needs.
   if (n == 1) return 0;
   const int64_t period = 2 * (n - 1);
   const int64_t r = ((i % period) + period) % period;
@@ -264,7 +278,7 @@ void pad_kernel(const KernelContext& ctx) {
   Tensor& out = ctx.output(0);
   const int rank = in.rank();
   const std::vector<int64_t> begin = begin_pads(ctx, rank);
-  const std::string mode = ctx.attrs().get_string("mode", "constant");
+  const PadMode mode = pad_mode(ctx);
   const std::vector<std::byte> value_bytes = pad_value_bytes(ctx);
   const std::vector<int64_t> in_strides = ir::strides_of(in.shape());
   dispatch_any(in.dtype(), [&]<typename T>() {
