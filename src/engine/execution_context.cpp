@@ -36,7 +36,8 @@ Status ExecutionContext::set_tensor_address(const std::string& name, void* data)
   return guarded(nullptr, [&] {
     const int id = impl_->io_value(name);
     KESTREL_CHECK(id != ir::kNoValue, "'{}' is not an input or output of the engine", name);
-    KESTREL_CHECK(data != nullptr, "a null address was given for '{}'", name);
+    const ir::Value& value = impl_->engine->graph.values[size_t(id)];
+    KESTREL_CHECK(data != nullptr || shape_numel(value.shape) == 0, "a null address was given for '{}'", name);
     impl_->executor->bind(id, data);
   });
 }

@@ -114,10 +114,10 @@ CaseData read_case_data(const fs::path& dir) {
 
 // Kestrel plans static shapes, so shape-determining inputs (a Reshape's shape, a Slice's starts,
 // a Resize's scales) must be known when the engine is built. This moves the case's inputs after
-// the first into the model as initializers, as a user does with shape tensors.
-void embed_shape_inputs(onnx::ModelProto& model, const std::vector<std::string>& names, const CaseData& data) {
+// `first` into the model as initializers, as a user does with shape tensors.
+void embed_inputs(onnx::ModelProto& model, const std::vector<std::string>& names, const CaseData& data, size_t first) {
   auto* graph = model.mutable_graph();
-  for (size_t i = 1; i < names.size() && i < data.inputs.size(); ++i) {
+  for (size_t i = first; i < names.size() && i < data.inputs.size(); ++i) {
     onnx::TensorProto init = data.inputs[i];
     init.set_name(names[i]);
     *graph->add_initializer() = init;
@@ -184,8 +184,13 @@ void run_case(const fs::path& dir) {
 
   QuietLogger logger;
   auto engine_bytes = build(model, input_names, data, logger);
-  if (!engine_bytes.ok() && engine_bytes.status().message().find("must be a constant") != std::string::npos) {
-    embed_shape_inputs(model, input_names, data);
+  auto needs_constants = [&] {
+    return !engine_bytes.ok() && engine_bytes.status().message().find("must be a constant") != std::string::npos;
+  };
+  // Shape inputs usually follow the data input; a generator (Range, a window) takes them first.
+  for (size_t first : {size_t(1), size_t(0)}) {
+    if (!needs_constants()) break;
+    embed_inputs(model, input_names, data, first);
     engine_bytes = build(model, input_names, data, logger);
   }
   ASSERT_TRUE(engine_bytes.ok()) << engine_bytes.status().message();
