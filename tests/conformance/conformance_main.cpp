@@ -118,6 +118,9 @@ CaseData read_case_data(const fs::path& dir) {
 void embed_inputs(onnx::ModelProto& model, const std::vector<std::string>& names, const CaseData& data, size_t first) {
   auto* graph = model.mutable_graph();
   for (size_t i = first; i < names.size() && i < data.inputs.size(); ++i) {
+    const auto& inits = graph->initializer();
+    if (std::any_of(inits.begin(), inits.end(), [&](const onnx::TensorProto& t) { return t.name() == names[i]; }))
+      continue;
     onnx::TensorProto init = data.inputs[i];
     init.set_name(names[i]);
     *graph->add_initializer() = init;
