@@ -25,15 +25,14 @@ onnx::ModelProto parse_model(const void* data, size_t size, const std::string& s
   return model;
 }
 
-int default_opset(const onnx::ModelProto& model, const std::string& source) {
+int default_opset(const onnx::ModelProto& model) {
   int opset = 0;
   for (const auto& entry : model.opset_import())
     if (entry.domain().empty() || entry.domain() == "ai.onnx") opset = int(entry.version());
-  KESTREL_CHECK(opset != 0, "{}: the model imports no default-domain opset", source);
-  KESTREL_CHECK(opset >= kMinOpset, "{}: opset {} is older than the supported {}..{}; upgrade it with "
-                "onnx.version_converter", source, opset, kMinOpset, kMaxOpset);
-  KESTREL_CHECK(opset <= kMaxOpset, "{}: opset {} is newer than the supported {}..{}", source, opset, kMinOpset,
-                kMaxOpset);
+  KESTREL_CHECK(opset != 0, "the model imports no default-domain opset");
+  KESTREL_CHECK(opset >= kMinOpset, "opset {} is older than the supported {}..{}; upgrade it with "
+                "onnx.version_converter", opset, kMinOpset, kMaxOpset);
+  KESTREL_CHECK(opset <= kMaxOpset, "opset {} is newer than the supported {}..{}", opset, kMinOpset, kMaxOpset);
   return opset;
 }
 
@@ -85,7 +84,7 @@ class GraphBuilder {
   GraphBuilder(const std::string& source, const std::string& base_dir) : source_(source), base_dir_(base_dir) {}
 
   ir::Graph build(const onnx::ModelProto& model) {
-    graph_.opset = default_opset(model, source_);
+    graph_.opset = default_opset(model);
     const onnx::GraphProto& g = model.graph();
     graph_.name = g.name();
     add_initializers(g);

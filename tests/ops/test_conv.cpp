@@ -2,7 +2,9 @@
 // from the ONNX operator documentation); random cases against naive per-output-element formulas
 // written here, which bounds-check every tap (the kernels skip whole rows instead). ConvTranspose
 // is also checked as the adjoint of Conv: <Conv(x), y> == <x, ConvTranspose(y)>.
+#include <algorithm>
 #include <cmath>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -208,6 +210,49 @@ TEST(Conv, OneAndThreeDimsAgainstNaive) {
                            naive_conv(x3, w3, &b3, p3, {3, 3, 4}), 1e-5, 1e-4));
 }
 
+TEST(Conv, RandomGeometriesAgainstNaive) {
+  // Ranks 1-3 with random kernels, strides, dilations, pads (up to larger than the kernel) and
+  // groups, including outputs of a single element and rows that padding covers entirely.
+  std::mt19937 rng(2024);
+  auto pick = [&](int lo, int hi) { return int64_t(std::uniform_int_distribution<int>(lo, hi)(rng)); };
+  int checked = 0;
+  for (int trial = 0; trial < 60; ++trial) {
+    const size_t spatial = size_t(pick(1, 3));
+    const int64_t group = pick(1, 3), in_per_group = pick(1, 2), out_per_group = pick(1, 2);
+    Shape x_shape{pick(1, 2), group * in_per_group}, w_shape{group * out_per_group, in_per_group};
+    ConvParams p{{}, {}, {}, group};
+    Ints pads_end;
+    Shape out_spatial;
+    bool fits = true;
+    for (size_t d = 0; d < spatial; ++d) {
+      const int64_t in = pick(1, 7), k = pick(1, 3);
+      x_shape.push_back(in);
+      w_shape.push_back(k);
+      p.strides.push_back(pick(1, 3));
+      p.dilations.push_back(pick(1, 2));
+      p.pads_begin.push_back(pick(0, 3));
+      pads_end.push_back(pick(0, 3));
+      const int64_t span = in + p.pads_begin[d] + pads_end[d] - ((k - 1) * p.dilations[d] + 1);
+      fits = fits && span >= 0;
+      out_spatial.push_back(span >= 0 ? span / p.strides[d] + 1 : 0);
+    }
+    Ints pads = p.pads_begin;
+    pads.insert(pads.end(), pads_end.begin(), pads_end.end());
+    const Tensor x = random_float(x_shape, uint32_t(100 + trial));
+    const Tensor w = random_float(w_shape, uint32_t(200 + trial));
+    const Tensor b = random_float({w_shape[0]}, uint32_t(300 + trial));
+    const ir::Node node = conv_node("Conv", 3, p.strides, p.dilations, pads, group);
+    if (!fits) {
+      EXPECT_THROW(run_one(node, {&x, &w, &b}), Error) << "trial " << trial;
+      continue;
+    }
+    EXPECT_TRUE(tensors_near(run_one(node, {&x, &w, &b}), naive_conv(x, w, &b, p, out_spatial), 1e-5, 1e-4))
+        << "trial " << trial << ": X " << shape_str(x_shape) << " W " << shape_str(w_shape);
+    ++checked;
+  }
+  EXPECT_GT(checked, 30);
+}
+
 TEST(Conv, AutoPadSameUpperAndLowerSplitTheOddPadding) {
   // 6 wide, stride 2, kernel 4: output 3, total padding (3-1)*2 + 4 - 6 = 2 -> 1/1; kernel 3: 1 -> 0/1 or 1/0.
   const Tensor x = random_float({1, 2, 6, 6}, 14);
@@ -304,6 +349,40 @@ TEST(ConvTranspose, ThreeDimsAgainstNaive) {
   const Tensor y = run_one(conv_node("ConvTranspose", 2, p.strides, {}, {0, 1, 1, 0, 1, 0}), {&x, &w});
   // D: 2*2 + 2 = 6; H: 3 + 3 - 2 = 4; W: 2 + 3 - 1 = 4.
   EXPECT_TRUE(tensors_near(y, naive_conv_transpose(x, w, nullptr, p, {6, 4, 4}), 1e-5, 1e-4));
+}
+
+TEST(ConvTranspose, RandomGeometriesAgainstNaive) {
+  std::mt19937 rng(7);
+  auto pick = [&](int lo, int hi) { return int64_t(std::uniform_int_distribution<int>(lo, hi)(rng)); };
+  for (int trial = 0; trial < 40; ++trial) {
+    const size_t spatial = size_t(pick(1, 3));
+    const int64_t group = pick(1, 2), in_per_group = pick(1, 2), out_per_group = pick(1, 2);
+    Shape x_shape{pick(1, 2), group * in_per_group}, w_shape{group * in_per_group, out_per_group};
+    ConvParams p{{}, {}, {}, group};
+    Ints pads_end, output_padding;
+    Shape out_spatial;
+    for (size_t d = 0; d < spatial; ++d) {
+      const int64_t in = pick(1, 4), k = pick(1, 3);
+      x_shape.push_back(in);
+      w_shape.push_back(k);
+      p.strides.push_back(pick(1, 3));
+      p.dilations.push_back(pick(1, 2));
+      output_padding.push_back(pick(0, std::max(p.strides[d], p.dilations[d]) - 1));
+      const int64_t full = p.strides[d] * (in - 1) + output_padding[d] + (k - 1) * p.dilations[d] + 1;
+      p.pads_begin.push_back(pick(0, int(std::min<int64_t>(2, full - 1))));
+      pads_end.push_back(pick(0, int(std::min<int64_t>(2, full - 1 - p.pads_begin[d]))));
+      out_spatial.push_back(full - p.pads_begin[d] - pads_end[d]);
+    }
+    Ints pads = p.pads_begin;
+    pads.insert(pads.end(), pads_end.begin(), pads_end.end());
+    const Tensor x = random_float(x_shape, uint32_t(400 + trial));
+    const Tensor w = random_float(w_shape, uint32_t(500 + trial));
+    const Tensor b = random_float({group * out_per_group}, uint32_t(600 + trial));
+    ir::Node node = conv_node("ConvTranspose", 3, p.strides, p.dilations, pads, group);
+    node.attrs.set("output_padding", output_padding);
+    EXPECT_TRUE(tensors_near(run_one(node, {&x, &w, &b}), naive_conv_transpose(x, w, &b, p, out_spatial), 1e-5, 1e-4))
+        << "trial " << trial << ": X " << shape_str(x_shape) << " W " << shape_str(w_shape);
+  }
 }
 
 TEST(ConvTranspose, OutputShapeDerivesThePadding) {

@@ -180,8 +180,8 @@ TEST(Resize, CropAndResizeExtrapolatesOutsideTheInput) {
 
 TEST(Resize, Opset11TakesEmptyScalesWithSizes) {
   const Tensor x = make_float({1, 1, 2, 2}, {1, 2, 3, 4});
-  const Tensor roi = make_float({0}, {});
-  const Tensor empty_scales = make_float({0}, {});
+  const Tensor roi(DataType::kFLOAT, {0});
+  const Tensor empty_scales(DataType::kFLOAT, {0});
   const Tensor sizes = make_int64({4}, {1, 1, 4, 4});
   const Tensor y = run_one(resize_node("linear", "half_pixel", 11), {&x, &roi, &empty_scales, &sizes});
   EXPECT_TRUE(tensors_near(y, make_float({1, 1, 4, 4}, {1, 1.25f, 1.75f, 2, 1.5f, 1.75f, 2.25f, 2.5f, 2.5f, 2.75f,
