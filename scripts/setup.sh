@@ -7,7 +7,7 @@ packages=(
   cmake ninja-build g++ pkg-config
   libonnx-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libfmt-dev
-  zlib1g-dev libjpeg62-turbo-dev
+  zlib1g-dev libjpeg62-turbo-dev libdnnl-dev
   python3-torch python3-onnx python3-numpy python3-matplotlib
 )
 

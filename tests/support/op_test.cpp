@@ -9,14 +9,14 @@ namespace kestrel::testing {
 Tensor make_float(Shape shape, std::vector<float> values) {
   Tensor t(DataType::kFLOAT, std::move(shape));
   EXPECT_EQ(size_t(t.numel()), values.size());
-  std::memcpy(t.raw(), values.data(), t.nbytes());
+  if (!values.empty()) std::memcpy(t.raw(), values.data(), t.nbytes());
   return t;
 }
 
 Tensor make_int64(Shape shape, std::vector<int64_t> values) {
   Tensor t(DataType::kINT64, std::move(shape));
   EXPECT_EQ(size_t(t.numel()), values.size());
-  std::memcpy(t.raw(), values.data(), t.nbytes());
+  if (!values.empty()) std::memcpy(t.raw(), values.data(), t.nbytes());
   return t;
 }
 
