@@ -24,14 +24,6 @@ Tensor make_typed(DataType dtype, Shape shape, std::vector<T> values) {
   return t;
 }
 
-Tensor make_int32(Shape shape, std::vector<int32_t> values) {
-  return make_typed<int32_t>(DataType::kINT32, std::move(shape), std::move(values));
-}
-
-Tensor run_one(const ir::Node& node, const std::vector<const Tensor*>& inputs) {
-  return run_reference(node, inputs).at(0);
-}
-
 Tensor run_binary(const std::string& op, const Tensor& a, const Tensor& b, int opset = 17) {
   return run_one(make_node(op, 2, 1, opset), {&a, &b});
 }

@@ -116,10 +116,6 @@ ir::Node conv_node(const std::string& op, int num_inputs, const Ints& strides, c
   return node;
 }
 
-Tensor run_one(const ir::Node& node, const std::vector<const Tensor*>& inputs) {
-  return run_reference(node, inputs).at(0);
-}
-
 std::vector<float> iota(int n) {
   std::vector<float> v(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) v[size_t(i)] = float(i);

@@ -11,17 +11,6 @@
 namespace kestrel::testing {
 namespace {
 
-Tensor make_int32(Shape shape, std::vector<int32_t> values) {
-  Tensor t(DataType::kINT32, std::move(shape));
-  EXPECT_EQ(size_t(t.numel()), values.size());
-  if (!values.empty()) std::memcpy(t.raw(), values.data(), t.nbytes());
-  return t;
-}
-
-Tensor run_one(const ir::Node& node, const std::vector<const Tensor*>& inputs) {
-  return run_reference(node, inputs).at(0);
-}
-
 ir::Node node_with_axis(const std::string& op, int inputs, int64_t axis, int opset = 17) {
   ir::Node node = make_node(op, inputs, 1, opset);
   node.attrs.set("axis", axis);

@@ -11,17 +11,6 @@
 namespace kestrel::testing {
 namespace {
 
-Tensor make_int32(Shape shape, std::vector<int32_t> values) {
-  Tensor t(DataType::kINT32, std::move(shape));
-  EXPECT_EQ(size_t(t.numel()), values.size());
-  if (!values.empty()) std::memcpy(t.raw(), values.data(), t.nbytes());
-  return t;
-}
-
-Tensor run_one(const ir::Node& node, const std::vector<const Tensor*>& inputs) {
-  return run_reference(node, inputs).at(0);
-}
-
 // A graph whose node reads non-constant inputs of the given dtypes and shapes, for checking that
 // shape inference insists on constants.
 void expect_infer_needs_constants(const std::string& op, const std::vector<std::pair<DataType, Shape>>& inputs) {

@@ -11,17 +11,6 @@
 namespace kestrel::testing {
 namespace {
 
-Tensor run_one(const ir::Node& node, const std::vector<const Tensor*>& inputs) {
-  return run_reference(node, inputs).at(0);
-}
-
-Tensor make_int32(Shape shape, std::vector<int32_t> values) {
-  Tensor t(DataType::kINT32, std::move(shape));
-  EXPECT_EQ(size_t(t.numel()), values.size());
-  std::memcpy(t.raw(), values.data(), t.nbytes());
-  return t;
-}
-
 // C[i][j] = sum_p A[i][p] * B[p][j] for one pair of row-major matrices.
 std::vector<float> naive_product(const float* a, const float* b, int m, int k, int n) {
   std::vector<float> c;

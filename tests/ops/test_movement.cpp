@@ -15,18 +15,7 @@ namespace {
 constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
 constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
 
-Tensor make_int32(Shape shape, std::vector<int32_t> values) {
-  Tensor t(DataType::kINT32, std::move(shape));
-  EXPECT_EQ(size_t(t.numel()), values.size());
-  if (!values.empty()) std::memcpy(t.raw(), values.data(), t.nbytes());
-  return t;
-}
-
 Tensor ints64(std::vector<int64_t> values) { return make_int64({int64_t(values.size())}, values); }
-
-Tensor run_one(const ir::Node& node, const std::vector<const Tensor*>& inputs) {
-  return run_reference(node, inputs).at(0);
-}
 
 Tensor iota_float(Shape shape, float first = 0.f) {
   std::vector<float> values(size_t(shape_numel(shape)));

@@ -12,10 +12,6 @@
 namespace kestrel::testing {
 namespace {
 
-Tensor run_one(const ir::Node& node, const std::vector<const Tensor*>& inputs) {
-  return run_reference(node, inputs).at(0);
-}
-
 // Per-group mean and population variance in double.
 struct Stats {
   double mean, variance;

@@ -17,10 +17,6 @@ namespace {
 
 using Ints = std::vector<int64_t>;
 
-Tensor run_one(const ir::Node& node, const std::vector<const Tensor*>& inputs) {
-  return run_reference(node, inputs).at(0);
-}
-
 ir::Node pool_node(const std::string& op, const Ints& kernel, const Ints& strides = {}, const Ints& pads = {},
                    const Ints& dilations = {}) {
   ir::Node node = make_node(op, 1);

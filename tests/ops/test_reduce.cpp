@@ -17,13 +17,6 @@ namespace {
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-Tensor make_int32(Shape shape, std::vector<int32_t> values) {
-  Tensor t(DataType::kINT32, std::move(shape));
-  EXPECT_EQ(size_t(t.numel()), values.size());
-  std::memcpy(t.raw(), values.data(), t.nbytes());
-  return t;
-}
-
 Tensor make_int8(Shape shape, std::vector<int8_t> values) {
   Tensor t(DataType::kINT8, std::move(shape));
   EXPECT_EQ(size_t(t.numel()), values.size());

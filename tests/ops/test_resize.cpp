@@ -11,10 +11,6 @@
 namespace kestrel::testing {
 namespace {
 
-Tensor run_one(const ir::Node& node, const std::vector<const Tensor*>& inputs) {
-  return run_reference(node, inputs).at(0);
-}
-
 ir::Node resize_node(const std::string& mode, const std::string& transform = "half_pixel", int opset = 13) {
   ir::Node node = make_node("Resize", 4, 1, opset);
   node.attrs.set("mode", mode);

@@ -12,17 +12,6 @@
 namespace kestrel::testing {
 namespace {
 
-Tensor make_int32(Shape shape, std::vector<int32_t> values) {
-  Tensor t(DataType::kINT32, std::move(shape));
-  EXPECT_EQ(size_t(t.numel()), values.size());
-  if (!values.empty()) std::memcpy(t.raw(), values.data(), t.nbytes());
-  return t;
-}
-
-Tensor run_one(const ir::Node& node, const std::vector<const Tensor*>& inputs) {
-  return run_reference(node, inputs).at(0);
-}
-
 // 0, 1, 2, ... as float, in the given shape.
 Tensor iota_float(Shape shape) {
   std::vector<float> values(size_t(shape_numel(shape)));

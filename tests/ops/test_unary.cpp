@@ -26,10 +26,6 @@ Tensor make_typed(DataType dtype, Shape shape, std::vector<T> values) {
   return t;
 }
 
-Tensor run_one(const ir::Node& node, const std::vector<const Tensor*>& inputs) {
-  return run_reference(node, inputs).at(0);
-}
-
 Tensor run_unary(const std::string& op, const Tensor& x, int opset = 17) {
   return run_one(make_node(op, 1, 1, opset), {&x});
 }

@@ -20,6 +20,13 @@ Tensor make_int64(Shape shape, std::vector<int64_t> values) {
   return t;
 }
 
+Tensor make_int32(Shape shape, std::vector<int32_t> values) {
+  Tensor t(DataType::kINT32, std::move(shape));
+  EXPECT_EQ(size_t(t.numel()), values.size());
+  if (!values.empty()) std::memcpy(t.raw(), values.data(), t.nbytes());
+  return t;
+}
+
 Tensor make_bool(Shape shape, std::vector<bool> values) {
   Tensor t(DataType::kBOOL, std::move(shape));
   EXPECT_EQ(size_t(t.numel()), values.size());
@@ -47,6 +54,10 @@ ir::Node make_node(const std::string& op_type, int num_inputs, int num_outputs, 
 
 std::vector<Tensor> run_reference(const ir::Node& node, const std::vector<const Tensor*>& inputs) {
   return cpu::evaluate_node(node, inputs);
+}
+
+Tensor run_one(const ir::Node& node, const std::vector<const Tensor*>& inputs) {
+  return run_reference(node, inputs).at(0);
 }
 
 std::vector<float> to_floats(const Tensor& t) {

@@ -15,6 +15,7 @@ namespace kestrel::testing {
 
 Tensor make_float(Shape shape, std::vector<float> values);
 Tensor make_int64(Shape shape, std::vector<int64_t> values);
+Tensor make_int32(Shape shape, std::vector<int32_t> values);
 Tensor make_bool(Shape shape, std::vector<bool> values);
 // Deterministic pseudo-random floats in [lo, hi).
 Tensor random_float(Shape shape, uint32_t seed, float lo = -1.f, float hi = 1.f);
@@ -23,6 +24,8 @@ ir::Node make_node(const std::string& op_type, int num_inputs, int num_outputs =
 
 // Runs the node on the given inputs (nullptr = absent optional input).
 std::vector<Tensor> run_reference(const ir::Node& node, const std::vector<const Tensor*>& inputs);
+// The first output of run_reference.
+Tensor run_one(const ir::Node& node, const std::vector<const Tensor*>& inputs);
 
 std::vector<float> to_floats(const Tensor& t);
 std::vector<int64_t> to_ints(const Tensor& t);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "backend/cpu/reference/dispatch.h"
+#include "backend/cpu/reference/coordinates.h"
 #include "backend/cpu/reference/kernel_registry.h"
 #include "core/error.h"
 #include "ir/shape_utils.h"
@@ -22,19 +23,6 @@ int64_t resolve_index(int64_t index, int64_t bound) {
   return resolved;
 }
 
-// Calls f(linear_index, coordinate) for every coordinate of `shape`, in row-major order.
-template <typename F>
-void for_each_coordinate(const Shape& shape, F&& f) {
-  const int64_t count = shape_numel(shape);
-  std::vector<int64_t> coord(shape.size(), 0);
-  for (int64_t i = 0; i < count; ++i) {
-    f(i, coord);
-    for (size_t d = shape.size(); d-- > 0;) {
-      if (++coord[d] < shape[d]) break;
-      coord[d] = 0;
-    }
-  }
-}
 
 int64_t product(Shape::const_iterator begin, Shape::const_iterator end) {
   return std::accumulate(begin, end, int64_t{1}, std::multiplies<>());

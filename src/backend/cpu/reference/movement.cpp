@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "backend/cpu/reference/dispatch.h"
+#include "backend/cpu/reference/coordinates.h"
 #include "backend/cpu/reference/kernel_registry.h"
 #include "core/error.h"
 #include "core/fp16.h"
@@ -15,19 +16,6 @@
 namespace kestrel::cpu {
 namespace {
 
-// Calls f(linear_index, coordinate) for every coordinate of `shape`, in row-major order.
-template <typename F>
-void for_each_coordinate(const Shape& shape, F&& f) {
-  const int64_t count = shape_numel(shape);
-  std::vector<int64_t> coord(shape.size(), 0);
-  for (int64_t i = 0; i < count; ++i) {
-    f(i, coord);
-    for (size_t d = shape.size(); d-- > 0;) {
-      if (++coord[d] < shape[d]) break;
-      coord[d] = 0;
-    }
-  }
-}
 
 // out[i] = in[base + sum_d coord_d * in_strides[d]] over the coordinates of `iteration_shape`,
 // whose row-major order is the output's: the common core of transposes, slices and broadcasts.
