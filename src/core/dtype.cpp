@@ -1,5 +1,7 @@
 #include "core/dtype.h"
 
+#include "core/error.h"
+
 namespace kestrel {
 
 size_t element_size(DataType t) { return dtype_size(t); }
@@ -36,6 +38,20 @@ bool dtype_is_float(DataType t) { return t == DataType::kFLOAT || t == DataType:
 
 bool dtype_is_integer(DataType t) {
   return t == DataType::kINT8 || t == DataType::kINT32 || t == DataType::kINT64 || t == DataType::kUINT8;
+}
+
+DataType dtype_from_onnx_code(int64_t code) {
+  switch (code) {
+    case 1: return DataType::kFLOAT;
+    case 2: return DataType::kUINT8;
+    case 3: return DataType::kINT8;
+    case 6: return DataType::kINT32;
+    case 7: return DataType::kINT64;
+    case 9: return DataType::kBOOL;
+    case 10: return DataType::kHALF;
+    default:
+      fail("ONNX data type {} is not supported (supported: float32, float16, int64, int32, int8, uint8, bool)", code);
+  }
 }
 
 }  // namespace kestrel

@@ -13,4 +13,8 @@ const char* dtype_name(DataType t);
 bool dtype_is_float(DataType t);
 bool dtype_is_integer(DataType t);  // kINT8..kINT64, kUINT8 (not kBOOL)
 
+// Maps an ONNX TensorProto.DataType code (as in Cast's `to` or EyeLike's `dtype`) to Kestrel's
+// type; throws naming the code when Kestrel has no such type.
+DataType dtype_from_onnx_code(int64_t code);
+
 }  // namespace kestrel

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "ir/op_registry.h"
+#include "ir/ops/dtype_rules.h"
 #include "ir/shape_utils.h"
 
 namespace kestrel::ir {
@@ -21,20 +22,6 @@ constexpr DataType kNumericOrBool[] = {DataType::kFLOAT, DataType::kINT64, DataT
 constexpr DataType kBoolOnly[] = {DataType::kBOOL};
 constexpr DataType kPReluTypes[] = {DataType::kFLOAT, DataType::kINT64, DataType::kINT32};
 
-template <size_t N>
-std::string dtype_list(const DataType (&allowed)[N]) {
-  std::string names;
-  for (DataType t : allowed) names += (names.empty() ? "" : ", ") + std::string(dtype_name(t));
-  return names;
-}
-
-template <size_t N>
-void require_dtype(const InferContext& ctx, size_t input, const DataType (&allowed)[N]) {
-  const DataType t = ctx.input_dtype(input);
-  KESTREL_CHECK(std::find(std::begin(allowed), std::end(allowed), t) != std::end(allowed),
-                "input {} has data type {}; {} supports {}", input, dtype_name(t), ctx.node().op_type,
-                dtype_list(allowed));
-}
 
 // Every input in [first, num_inputs) must have input `first`'s data type, one of `allowed`.
 template <size_t N>

@@ -10,20 +10,6 @@
 namespace kestrel::ir {
 namespace {
 
-// ONNX TensorProto data type codes, for attributes that name a dtype (EyeLike's `dtype`).
-DataType dtype_from_onnx_code(int64_t code) {
-  switch (code) {
-    case 1: return DataType::kFLOAT;
-    case 2: return DataType::kUINT8;
-    case 3: return DataType::kINT8;
-    case 6: return DataType::kINT32;
-    case 7: return DataType::kINT64;
-    case 9: return DataType::kBOOL;
-    case 10: return DataType::kHALF;
-    default: fail("ONNX data type {} is not supported", code);
-  }
-}
-
 void infer_constant_of_shape(InferContext& ctx) {
   const std::vector<int64_t> shape = to_int_vector(ctx.require_constant(0, "output shape"));
   for (int64_t d : shape) KESTREL_CHECK(d >= 0, "shape {} has a negative dimension", shape);

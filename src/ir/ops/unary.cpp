@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "ir/op_registry.h"
+#include "ir/ops/dtype_rules.h"
 
 namespace kestrel::ir {
 namespace {
@@ -15,20 +16,6 @@ constexpr DataType kNumeric[] = {DataType::kFLOAT, DataType::kINT64, DataType::k
                                  DataType::kUINT8};
 constexpr DataType kSignedNumeric[] = {DataType::kFLOAT, DataType::kINT64, DataType::kINT32, DataType::kINT8};
 
-template <size_t N>
-std::string dtype_list(const DataType (&allowed)[N]) {
-  std::string names;
-  for (DataType t : allowed) names += (names.empty() ? "" : ", ") + std::string(dtype_name(t));
-  return names;
-}
-
-template <size_t N>
-void require_dtype(const InferContext& ctx, size_t input, const DataType (&allowed)[N]) {
-  const DataType t = ctx.input_dtype(input);
-  KESTREL_CHECK(std::find(std::begin(allowed), std::end(allowed), t) != std::end(allowed),
-                "input {} has data type {}; {} supports {}", input, dtype_name(t), ctx.node().op_type,
-                dtype_list(allowed));
-}
 
 void same_as_input(InferContext& ctx) { ctx.set_output(0, ctx.input_dtype(0), ctx.input_shape(0)); }
 
@@ -98,24 +85,8 @@ void infer_dropout(InferContext& ctx) {
     ctx.set_output(1, ctx.opset() >= 10 ? DataType::kBOOL : ctx.input_dtype(0), ctx.input_shape(0));
 }
 
-// Maps the TensorProto.DataType code of Cast's 'to' attribute onto the engine's types.
-DataType cast_target_dtype(int64_t onnx_code) {
-  switch (onnx_code) {
-    case 1: return DataType::kFLOAT;
-    case 2: return DataType::kUINT8;
-    case 3: return DataType::kINT8;
-    case 6: return DataType::kINT32;
-    case 7: return DataType::kINT64;
-    case 9: return DataType::kBOOL;
-    case 10: return DataType::kHALF;
-    default:
-      fail("Cast to ONNX data type {} is not supported (supported: float32, float16, int64, int32, int8, uint8, bool)",
-           onnx_code);
-  }
-}
-
 void infer_cast(InferContext& ctx) {
-  ctx.set_output(0, cast_target_dtype(ctx.attrs().get_int("to")), ctx.input_shape(0));
+  ctx.set_output(0, dtype_from_onnx_code(ctx.attrs().get_int("to")), ctx.input_shape(0));
 }
 
 void infer_cast_like(InferContext& ctx) { ctx.set_output(0, ctx.input_dtype(1), ctx.input_shape(0)); }
