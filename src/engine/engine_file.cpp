@@ -5,6 +5,7 @@
 #include "engine/byte_io.h"
 #include "engine/engine_data.h"
 #include "engine/graph_serialization.h"
+#include "ir/op_registry.h"
 
 namespace kestrel::engine {
 namespace {
@@ -19,6 +20,23 @@ uint32_t crc32_of(const uint8_t* data, size_t size) {
     size -= chunk;
   }
   return uint32_t(crc);
+}
+
+// Kernels trust the shapes they are given, so a loaded graph must be self-consistent: shape
+// inference on it must reproduce every stored dtype and shape.
+void verify_shapes(const ir::Graph& stored) {
+  ir::Graph inferred = stored;
+  for (const ir::Node& node : inferred.nodes) {
+    ir::infer_node(inferred, node);
+    for (int out : node.outputs) {
+      if (out == ir::kNoValue) continue;
+      const ir::Value& a = inferred.values[size_t(out)];
+      const ir::Value& b = stored.values[size_t(out)];
+      KESTREL_CHECK(a.dtype == b.dtype && a.shape == b.shape, "{}: stored output '{}' {} {} disagrees with its inputs ({} {})",
+                    ir::describe(node), b.name, dtype_name(b.dtype), shape_str(b.shape), dtype_name(a.dtype),
+                    shape_str(a.shape));
+    }
+  }
 }
 
 constexpr size_t kPrefixBytes = sizeof(kEngineMagic) + sizeof(uint32_t);
@@ -101,6 +119,7 @@ EngineData deserialize_engine(const uint8_t* data, size_t size) {
     for (int64_t& offset : engine.plan.offsets) offset = in.get<int64_t>();
     KESTREL_CHECK(in.remaining() == 0, "{} unexpected bytes after the memory plan", in.remaining());
     engine.graph.topological_order();  // rejects cycles and dangling reads
+    verify_shapes(engine.graph);
     validate_plan(engine.graph, engine.plan);
   } catch (const Error& e) {
     fail("the engine is malformed although its checksum matches: {}", e.what());
