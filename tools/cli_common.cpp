@@ -40,6 +40,8 @@ void add_build_options(CLI::App& app, BuildOptions& options) {
   app.add_flag("--fp16", options.fp16, "Allow FP16 layers");
   app.add_flag("--int8", options.int8, "Allow INT8 layers");
   app.add_option("--shapes", options.shapes, "Static shapes of dynamic inputs, e.g. x:1x3x256x256")->delimiter(',');
+  app.add_option("--threads", options.threads, "CPU threads per inference (0: all hardware threads)")
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("-v,--verbose", options.verbose, "Print the builder's progress");
 }
 
@@ -50,6 +52,8 @@ RunnerOptions make_runner_options(const BuildOptions& options) {
   runner.config.set_memory_pool_limit(options.workspace);
   if (options.fp16) runner.config.set_flag(BuilderFlag::kFP16);
   if (options.int8) runner.config.set_flag(BuilderFlag::kINT8);
+  runner.config.set_cpu_threads(options.threads);
+  runner.execution.cpu_threads = options.threads;
   for (const std::string& spec : options.shapes) {
     const size_t colon = spec.rfind(':');
     if (colon == std::string::npos || colon == 0)

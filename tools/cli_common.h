@@ -16,6 +16,7 @@ struct BuildOptions {
   bool fp16 = false;
   bool int8 = false;
   std::vector<std::string> shapes;  // name:1x3x224x224
+  int threads = 0;                  // CPU threads per inference (0: all hardware threads)
   bool verbose = false;
 };
 

@@ -102,8 +102,14 @@ class BuilderConfig {
   void set_input_shape(const std::string& name, Dims shape) { input_shapes_[name] = std::move(shape); }
   const std::map<std::string, Dims>& input_shapes() const { return input_shapes_; }
 
+  // CPU engines: the thread count the builder times candidate kernels with, recorded in the
+  // engine as the default of its execution contexts; 0 means all hardware threads.
+  void set_cpu_threads(int threads) { cpu_threads_ = threads < 0 ? 0 : threads; }
+  int cpu_threads() const { return cpu_threads_; }
+
  private:
   uint32_t flags_ = 0;
+  int cpu_threads_ = 0;
   DeviceType device_ = DeviceType::kCPU;
   uint64_t memory_pool_limit_ = 0;
   BatchProfile profile_;
@@ -148,6 +154,13 @@ struct EngineSummary {
 
 class ExecutionContext;
 
+// Per-context run-time choices.
+struct ExecutionOptions {
+  // CPU engines: threads one inference uses; 0 means the engine's default (the builder's
+  // set_cpu_threads), else all hardware threads. Ignored by GPU engines.
+  int cpu_threads = 0;
+};
+
 class Engine {
  public:
   ~Engine();
@@ -157,6 +170,7 @@ class Engine {
   std::vector<LayerInfo> layers() const;
   Result<std::vector<uint8_t>> serialize() const;
   std::unique_ptr<ExecutionContext> create_execution_context() const;
+  std::unique_ptr<ExecutionContext> create_execution_context(const ExecutionOptions& options) const;
 
   struct Impl;
   const Impl& impl() const { return *impl_; }
@@ -213,6 +227,7 @@ Status save_file(const std::string& path, const std::vector<uint8_t>& bytes);
 struct RunnerOptions {
   DeviceType device = DeviceType::kCPU;
   BuilderConfig config;  // used when the model is an ONNX file and is built in memory
+  ExecutionOptions execution;
 };
 
 // Loads an engine file, or builds an ONNX model in memory, and runs it on named host tensors

@@ -7,6 +7,7 @@ and PyTorch's outputs for them). Without --checkpoint the weights are random, fi
 --seed (default 0).
 """
 import argparse
+import inspect
 import os
 import sys
 import time
@@ -38,6 +39,8 @@ def _parse_args(argv):
     parser.add_argument("--opset", type=int, default=17,
                         help=f"ONNX opset, {MIN_OPSET}..{MAX_OPSET} (default 17)")
     parser.add_argument("--out-dir", required=True, help="folder for the output files")
+    parser.add_argument("--dynamic-batch", action="store_true",
+                        help="export the batch dimension as dynamic (for batched engines; default 1)")
     args = parser.parse_args(argv)
     if not MIN_OPSET <= args.opset <= MAX_OPSET:
         parser.error(f"--opset must be in {MIN_OPSET}..{MAX_OPSET}, got {args.opset}")
@@ -55,10 +58,18 @@ def _write_atomically(path: str, write) -> None:
             os.remove(tmp)
 
 
-def _export_onnx(module, inputs, path, input_names, output_names, opset) -> None:
+def _export_onnx(module, inputs, path, input_names, output_names, opset, dynamic_batch=False) -> None:
+    extra = {}
+    if dynamic_batch:
+        extra["dynamic_axes"] = {name: {0: "batch"} for name in input_names + output_names}
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        # torch >= 2.9 defaults to the dynamo exporter, which needs onnxscript and gives
+        # another graph; the TorchScript exporter is the one the official export used.
+        extra["dynamo"] = False
+
     def write(tmp):
         torch.onnx.export(module, inputs, tmp, opset_version=opset, do_constant_folding=True,
-                          input_names=input_names, output_names=output_names)
+                          input_names=input_names, output_names=output_names, **extra)
     _write_atomically(path, write)
 
 
@@ -83,8 +94,11 @@ def main(argv=None) -> int:
         weights = f"random weights, seed {args.seed}"
 
     gen = torch.Generator().manual_seed(args.seed + _INPUT_SEED_OFFSET)
-    template = torch.rand(1, 3, TEMPLATE_SIZE, TEMPLATE_SIZE, generator=gen)
-    search = torch.rand(1, 3, SEARCH_SIZE, SEARCH_SIZE, generator=gen)
+    # A dynamic batch is traced with a batch of 2: tracing with 1 lets the exporter treat the
+    # batch as a broadcastable 1 and insert runtime branches (If nodes).
+    batch = 2 if args.dynamic_batch else 1
+    template = torch.rand(batch, 3, TEMPLATE_SIZE, TEMPLATE_SIZE, generator=gen)
+    search = torch.rand(batch, 3, SEARCH_SIZE, SEARCH_SIZE, generator=gen)
 
     encoder, tracker = TemplateEncoder(model).eval(), TrackingNetwork(model).eval()
     with torch.no_grad():
@@ -102,12 +116,14 @@ def main(argv=None) -> int:
         return 2
 
     template_path = os.path.join(args.out_dir, "smat_template.onnx")
-    _export_onnx(encoder, (template,), template_path, ["template"], ["z"], args.opset)
-    print(_summary(template_path, f"template [1,3,{TEMPLATE_SIZE},{TEMPLATE_SIZE}] -> z "
+    _export_onnx(encoder, (template,), template_path, ["template"], ["z"], args.opset,
+                 args.dynamic_batch)
+    print(_summary(template_path, f"template [{'N' if args.dynamic_batch else 1},3,{TEMPLATE_SIZE},{TEMPLATE_SIZE}] -> z "
                                   f"{list(z.shape)}, opset {args.opset}, {weights}"))
 
     track_path = os.path.join(args.out_dir, "smat_track.onnx")
-    _export_onnx(tracker, (z, search), track_path, ["z", "x"], TRACK_OUTPUTS, args.opset)
+    _export_onnx(tracker, (z, search), track_path, ["z", "x"], list(TRACK_OUTPUTS), args.opset,
+                 args.dynamic_batch)
     print(_summary(track_path, f"z {list(z.shape)}, x [1,3,{SEARCH_SIZE},{SEARCH_SIZE}] -> "
                                f"{', '.join(TRACK_OUTPUTS)}, opset {args.opset}, {weights}"))
 

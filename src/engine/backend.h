@@ -5,10 +5,17 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/engine_data.h"
 
 namespace kestrel::engine {
+
+// One layer's time in a per-layer profile (after fusion, as the backend runs it).
+struct LayerTime {
+  std::string name, op_type, kernel;
+  double ms = 0;
+};
 
 // Runs the layers of one engine for one execution context. Bindings address device memory for
 // the backend's device (host memory for the CPU).
@@ -21,6 +28,12 @@ class Executor {
   virtual void enqueue(void* stream) = 0;
   // Waits until the work queued on `stream` is done.
   virtual void synchronize(void* stream) = 0;
+  // Applies per-context options; called once, right after creation, before any bind or enqueue.
+  // Backends without such options ignore it.
+  virtual void configure(const ExecutionOptions& options) {}
+  // Runs every layer once on `stream` with a timer around each and returns the times; empty when
+  // the backend cannot profile layers.
+  virtual std::vector<LayerTime> profile_layers(void* stream) { return {}; }
 };
 
 struct Backend {
@@ -39,7 +52,9 @@ struct BackendRegistrar {
   explicit BackendRegistrar(Backend backend);
 };
 
-// nullptr when this build has no backend for the device.
+// nullptr when this build has no backend for the device. Backends built as plug-ins (the CUDA
+// backend: libkestrel_cuda.so beside libkestrel.so) are loaded on first use, so programs that never
+// ask for that device do not load its libraries.
 const Backend* find_backend(DeviceType device);
 // The backend for `device`, or an Error explaining why it cannot be used here.
 const Backend& require_backend(DeviceType device);

@@ -23,10 +23,16 @@ ExecutionContext::ExecutionContext() : impl_(std::make_unique<Impl>()) {}
 ExecutionContext::~ExecutionContext() = default;
 
 std::unique_ptr<ExecutionContext> Engine::create_execution_context() const {
+  return create_execution_context(ExecutionOptions{});
+}
+
+std::unique_ptr<ExecutionContext> Engine::create_execution_context(const ExecutionOptions& options) const {
   std::unique_ptr<ExecutionContext> context(new ExecutionContext());
   Status status = guarded(nullptr, [&] {
+    KESTREL_CHECK(options.cpu_threads >= 0, "cpu_threads must be >= 0, got {}", options.cpu_threads);
     context->impl_->engine = impl_->data;
     context->impl_->executor = engine::require_backend(impl_->data->device).create_executor(impl_->data);
+    context->impl_->executor->configure(options);
   });
   if (!status.ok()) return nullptr;
   return context;

@@ -34,7 +34,7 @@ Result<std::unique_ptr<Runner>> Runner::load(const std::string& path, const Runn
     auto engine = runtime.deserialize(bytes.data(), bytes.size(), path);
     KESTREL_CHECK(engine.ok(), "{}", engine.status().message());
     runner->engine_ = std::move(engine.value());
-    runner->context_ = runner->engine_->create_execution_context();
+    runner->context_ = runner->engine_->create_execution_context(options.execution);
     KESTREL_CHECK(runner->context_ != nullptr, "{}: cannot allocate the execution context's memory", path);
   });
   if (!status.ok()) return status;

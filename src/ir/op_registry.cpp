@@ -16,6 +16,10 @@ std::map<std::string, OpSchema>& schemas() {
 
 OpRegistrar::OpRegistrar(OpSchema schema) { schemas()[schema.op_type] = std::move(schema); }
 
+std::string qualified_op_type(const Node& node) {
+  return node.domain == kKestrelDomain ? std::string(kKestrelDomain) + "." + node.op_type : node.op_type;
+}
+
 const OpSchema* find_op_schema(const std::string& op_type) {
   auto it = schemas().find(op_type);
   return it == schemas().end() ? nullptr : &it->second;
@@ -55,9 +59,9 @@ void InferContext::set_output(size_t i, DataType dtype, Shape shape) {
 
 void infer_node(Graph& graph, const Node& node) {
   try {
-    KESTREL_CHECK(node.domain.empty() || node.domain == "ai.onnx", "unsupported operator domain '{}' (opset {})",
-                  node.domain, node.opset);
-    const OpSchema* schema = find_op_schema(node.op_type);
+    KESTREL_CHECK(node.domain.empty() || node.domain == "ai.onnx" || node.domain == kKestrelDomain,
+                  "unsupported operator domain '{}' (opset {})", node.domain, node.opset);
+    const OpSchema* schema = find_op_schema(qualified_op_type(node));
     KESTREL_CHECK(schema != nullptr, "unsupported operator {} (opset {})", node.op_type, node.opset);
     const int n_in = int(node.inputs.size());
     const int n_out = int(node.outputs.size());

@@ -50,7 +50,14 @@ struct OpSchema {
   InferFunction infer;
 };
 
-// Looks up the schema of an op in the default ONNX domain; nullptr when unsupported.
+// Kestrel's own operators (fusions that passes create for some backends) live in this domain.
+// Their schemas and reference kernels are registered under the qualified name "kestrel.Op".
+constexpr const char* kKestrelDomain = "kestrel";
+
+// "Op" for the default ONNX domain, "kestrel.Op" for Kestrel's own domain.
+std::string qualified_op_type(const Node& node);
+
+// Looks up the schema of an op by its qualified name; nullptr when unsupported.
 const OpSchema* find_op_schema(const std::string& op_type);
 std::vector<std::string> registered_op_types();
 

@@ -23,15 +23,25 @@ std::vector<const Pass*> registered_passes() {
   return out;
 }
 
-void optimize(ir::Graph& graph) {
+namespace {
+
+// Runs the passes whose device mask covers all of `devices`.
+void run_passes(ir::Graph& graph, uint32_t devices) {
   // A rewrite may enable another; ten rounds is far more than any real graph needs and bounds
   // the work on adversarial ones.
   constexpr int kMaxRounds = 10;
   for (int round = 0; round < kMaxRounds; ++round) {
     bool changed = false;
-    for (const Pass* pass : registered_passes()) changed |= pass->run(graph);
+    for (const Pass* pass : registered_passes())
+      if ((pass->devices & devices) == devices) changed |= pass->run(graph);
     if (!changed) return;
   }
 }
+
+}  // namespace
+
+void optimize(ir::Graph& graph) { run_passes(graph, kAllDevices); }
+
+void optimize(ir::Graph& graph, DeviceType device) { run_passes(graph, device_bit(device)); }
 
 }  // namespace kestrel::passes

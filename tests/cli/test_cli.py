@@ -133,8 +133,9 @@ class EngineFileTest(CliTestCase):
         ops = [layer["op"] for layer in info["layers"]]
         self.assertNotIn("BatchNormalization", ops)  # folded into the conv
         self.assertNotIn("Shape", ops)  # shape arithmetic folded to constants
-        conv = next(layer for layer in info["layers"] if layer["op"] == "Conv")
-        self.assertEqual(conv["fused_from"], ["bn"])
+        # The CPU backend also fuses the ReLU (kestrel.FusedConv); the BatchNormalization comes first.
+        conv = next(layer for layer in info["layers"] if layer["op"] in ("Conv", "FusedConv"))
+        self.assertEqual(conv["fused_from"][0], "bn")
         self.assertEqual(info["inputs"][0]["shape"], [1, 3, 8, 8])
         self.assertGreater(info["weight_bytes"], 0)
 

@@ -38,7 +38,7 @@ std::vector<Tensor> evaluate_node(const ir::Node& node, const std::vector<const 
     local.outputs.push_back(graph.add_value(v));
   }
   ir::infer_node(graph, local);
-  ReferenceKernel kernel = find_reference_kernel(node.op_type);
+  ReferenceKernel kernel = find_reference_kernel(ir::qualified_op_type(node));
   KESTREL_CHECK(kernel != nullptr, "{}: no CPU reference kernel for {}", ir::describe(node), node.op_type);
   std::vector<Tensor> outputs;
   outputs.reserve(local.outputs.size());

@@ -34,7 +34,8 @@ class KernelContext {
 
 using ReferenceKernel = void (*)(const KernelContext&);
 
-// nullptr when no reference kernel exists for the op.
+// nullptr when no reference kernel exists for the op (its qualified name: "Conv",
+// "kestrel.FusedConv"; see ir::qualified_op_type).
 ReferenceKernel find_reference_kernel(const std::string& op_type);
 
 struct ReferenceKernelRegistrar {

@@ -1,0 +1,91 @@
+// The CUDA backend's kernel registry: for each ONNX op type, a build-time chooser that validates the
+// node and names the implementation (recorded in Node.kernel), and a load-time planner that turns
+// the node into a launch closure over the executor's device addresses.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include "backend/cuda/kernels.h"
+#include "core/error.h"
+#include "ir/graph.h"
+
+namespace kestrel::cuda {
+
+#define KESTREL_CUDA_CHECK(expr)                                                                   \
+  do {                                                                                             \
+    const cudaError_t kestrel_cuda_status_ = (expr);                                               \
+    if (kestrel_cuda_status_ != cudaSuccess)                                                       \
+      ::kestrel::fail("CUDA error {} ({}) in {}", int(kestrel_cuda_status_),                     \
+                      cudaGetErrorString(kestrel_cuda_status_), #expr);                            \
+  } while (0)
+
+#define KESTREL_CUBLAS_CHECK(expr)                                                                 \
+  do {                                                                                             \
+    const cublasStatus_t kestrel_cublas_status_ = (expr);                                          \
+    if (kestrel_cublas_status_ != CUBLAS_STATUS_SUCCESS)                                           \
+      ::kestrel::fail("cuBLAS error {} ({}) in {}", int(kestrel_cublas_status_),                 \
+                      cublasGetStatusString(kestrel_cublas_status_), #expr);                       \
+  } while (0)
+
+DType to_dtype(DataType t);
+int element_bytes(DType t);
+
+using Launch = std::function<void(cudaStream_t)>;
+
+// What a planner needs from the executor. `slot(v)` is where the executor keeps value v's device
+// address: closures read it at launch time, so rebinding an input or output needs no re-planning.
+struct PlanContext {
+  const ir::Graph& graph;
+  std::vector<void*>& addresses;
+  cublasHandle_t cublas = nullptr;
+  void** scratch = nullptr;     // executor-owned device scratch shared by all layers (sequential)
+  size_t scratch_bytes = 0;     // planners raise it to what they need
+
+  void* const* slot(int value) const { return &addresses[size_t(value)]; }
+  const ir::Value& value(int v) const { return graph.values[size_t(v)]; }
+  void need_scratch(size_t bytes) { scratch_bytes = std::max(scratch_bytes, bytes); }
+};
+
+struct CudaKernel {
+  // Validates the node for this backend and returns the implementation name; throws (naming
+  // what is unsupported) when the node cannot run on CUDA.
+  std::string (*choose)(const ir::Graph& graph, const ir::Node& node) = nullptr;
+  Launch (*plan)(PlanContext& ctx, const ir::Node& node) = nullptr;
+};
+
+const CudaKernel* find_cuda_kernel(const std::string& op_type);
+std::vector<std::string> cuda_kernel_ops();
+
+struct CudaKernelRegistrar {
+  CudaKernelRegistrar(const char* op_type, CudaKernel kernel);
+};
+
+// Fusion attributes the backend adds to Conv nodes (see fusion in cuda_backend.cpp).
+constexpr const char* kAttrActivation = "kestrel_activation";  // "Relu"
+constexpr const char* kAttrResidual = "kestrel_residual";      // 1: input 3 is added before the activation
+// InstanceNormalization followed by a per-channel affine (inputs 3 and 4): channel of flat index i
+// is (i / inner) % channels.
+constexpr const char* kAttrAffineInner = "kestrel_affine_inner";
+constexpr const char* kAttrAffineChannels = "kestrel_affine_channels";
+
+// Helpers for planners.
+std::vector<int64_t> constant_ints(const ir::Graph& graph, const ir::Node& node, size_t input);
+bool input_is_constant(const ir::Graph& graph, const ir::Node& node, size_t input);
+Broadcast make_broadcast(const Shape& out, const std::vector<const Shape*>& inputs);
+StridedCopy make_strided_copy(const Shape& dims, const std::vector<int64_t>& in_strides, int64_t in_base,
+                              const std::vector<int64_t>& out_strides, int64_t out_base);
+
+}  // namespace kestrel::cuda
+
+#ifndef KESTREL_CONCAT
+#define KESTREL_CONCAT_INNER(a, b) a##b
+#define KESTREL_CONCAT(a, b) KESTREL_CONCAT_INNER(a, b)
+#endif
+#define KESTREL_REGISTER_CUDA_KERNEL(op_type, ...)                                                  \
+  static ::kestrel::cuda::CudaKernelRegistrar KESTREL_CONCAT(kestrel_cuda_kernel_, __LINE__)(op_type, \
+                                                                                             __VA_ARGS__)

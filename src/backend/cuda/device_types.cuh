@@ -1,0 +1,95 @@
+// Device-side helpers shared by the .cu files: storage types, float conversion, dtype dispatch,
+// grid sizing.
+#pragma once
+#include <cstdint>
+#include <stdexcept>
+
+#include <cuda_fp16.h>
+
+#include "backend/cuda/kernels.h"
+
+namespace kestrel::cuda {
+
+constexpr int kThreads = 256;
+
+inline unsigned grid_for(int64_t n, int threads = kThreads) {
+  int64_t blocks = (n + threads - 1) / threads;
+  if (blocks < 1) blocks = 1;
+  if (blocks > (int64_t(1) << 30)) blocks = int64_t(1) << 30;
+  return unsigned(blocks);
+}
+
+struct BoolByte {
+  uint8_t v;
+};
+
+template <typename T>
+__device__ __forceinline__ float to_float(T x) {
+  return float(x);
+}
+template <>
+__device__ __forceinline__ float to_float<__half>(__half x) {
+  return __half2float(x);
+}
+template <>
+__device__ __forceinline__ float to_float<BoolByte>(BoolByte x) {
+  return x.v ? 1.f : 0.f;
+}
+
+template <typename T>
+__device__ __forceinline__ T from_float(float x) {
+  return T(x);
+}
+template <>
+__device__ __forceinline__ __half from_float<__half>(float x) {
+  return __float2half_rn(x);
+}
+
+template <typename T>
+struct IsFloatStorage {
+  static constexpr bool value = false;
+};
+template <>
+struct IsFloatStorage<float> {
+  static constexpr bool value = true;
+};
+template <>
+struct IsFloatStorage<__half> {
+  static constexpr bool value = true;
+};
+
+// Calls f.template operator()<T>() for the float storage types.
+template <typename F>
+void dispatch_float(DType t, F&& f) {
+  switch (t) {
+    case DType::kF32: return f.template operator()<float>();
+    case DType::kF16: return f.template operator()<__half>();
+    default: throw std::runtime_error("CUDA kernel: expected a float32 or float16 tensor");
+  }
+}
+
+// Float storage types and the integer types of shape arithmetic.
+template <typename F>
+void dispatch_numeric(DType t, F&& f) {
+  switch (t) {
+    case DType::kF32: return f.template operator()<float>();
+    case DType::kF16: return f.template operator()<__half>();
+    case DType::kI64: return f.template operator()<int64_t>();
+    case DType::kI32: return f.template operator()<int32_t>();
+    default: throw std::runtime_error("CUDA kernel: unsupported data type");
+  }
+}
+
+// Raw element moves by size.
+template <typename F>
+void dispatch_size(int size, F&& f) {
+  switch (size) {
+    case 1: return f.template operator()<uint8_t>();
+    case 2: return f.template operator()<uint16_t>();
+    case 4: return f.template operator()<uint32_t>();
+    case 8: return f.template operator()<uint64_t>();
+    default: throw std::runtime_error("CUDA kernel: unsupported element size");
+  }
+}
+
+}  // namespace kestrel::cuda

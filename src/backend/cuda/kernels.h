@@ -1,0 +1,127 @@
+// CUDA kernels of the CUDA backend, as plain host-callable launch functions with POD parameters.
+// The .cu files hold the kernels (compiled by nvcc); the planning code that turns a graph node
+// into these parameters lives in .cpp files (compiled by the host compiler). Every launch goes on
+// the given stream and never synchronises. Element storage types are those of the graph values:
+// float32 or float16 for float tensors (float16 kernels compute in float32), and the integer and
+// bool types natively.
+#pragma once
+#include <cstdint>
+
+#include <cuda_runtime.h>
+
+namespace kestrel::cuda {
+
+enum class DType : uint8_t { kF32 = 0, kF16 = 1, kI8 = 2, kI32 = 3, kI64 = 4, kU8 = 5, kBool = 6 };
+
+constexpr int kMaxRank = 8;
+
+// ---------------------------------------------------------------- element-wise
+enum class UnaryOp : uint8_t {
+  kIdentity, kRelu, kLeakyRelu, kSigmoid, kTanh, kExp, kLog, kSqrt, kNeg, kAbs, kReciprocal, kFloor, kCeil,
+  kClip, kErf, kHardSigmoid, kHardSwish, kSoftplus, kGelu
+};
+// y = op(x) over n elements (float32/float16; kIdentity, kNeg, kAbs, kRelu also on int32/int64).
+// alpha/beta: LeakyRelu alpha; Clip min/max; HardSigmoid alpha/beta.
+void launch_unary(UnaryOp op, DType dtype, const void* x, void* y, int64_t n, float alpha, float beta,
+                  cudaStream_t stream);
+
+enum class BinaryOp : uint8_t {
+  kAdd, kSub, kMul, kDiv, kMod, kFMod, kPow, kMax, kMin,                  // same type out
+  kEqual, kLess, kLessOrEqual, kGreater, kGreaterOrEqual, kAnd, kOr, kXor  // bool out
+};
+
+// Up to three inputs broadcast numpy-style against the output; strides in elements (0 where
+// broadcast). `contiguous[k]` means input k has exactly the output's shape.
+struct Broadcast {
+  int rank = 0;
+  int64_t n = 0;
+  int64_t dims[kMaxRank] = {};
+  int64_t strides[3][kMaxRank] = {};
+  bool contiguous[3] = {};
+};
+
+// y = a op b; `in` is the type of a and b. The output type is `in` for arithmetic, bool for
+// comparisons and logic.
+void launch_binary(BinaryOp op, DType in, const Broadcast& b, const void* a, const void* bb, void* y,
+                   cudaStream_t stream);
+// y = cond ? a : b (cond bool; a, b, y of `dtype`).
+void launch_where(DType dtype, const Broadcast& b, const void* cond, const void* a, const void* bb, void* y,
+                  cudaStream_t stream);
+// y = cast(x) between any two of float32, float16, int8, int32, int64, uint8, bool.
+void launch_cast(DType from, DType to, const void* x, void* y, int64_t n, cudaStream_t stream);
+
+// ---------------------------------------------------------------- data movement
+// out[out_base + sum c_d * out_strides[d]] = in[in_base + sum c_d * in_strides[d]] for every
+// coordinate c of `dims` (row-major). Elements are moved as raw bytes of `element_size`.
+struct StridedCopy {
+  int rank = 0;
+  int64_t n = 0;
+  int64_t dims[kMaxRank] = {};
+  int64_t in_strides[kMaxRank] = {};
+  int64_t out_strides[kMaxRank] = {};
+  int64_t in_base = 0, out_base = 0;
+};
+void launch_strided_copy(int element_size, const StridedCopy& p, const void* in, void* out, cudaStream_t stream);
+
+// GatherElements: out[c] = data[c with c[axis] := index[c]]; `index` is contiguous with the
+// output's shape, data read through `data_strides`.
+struct GatherElements {
+  int rank = 0;
+  int64_t n = 0;
+  int axis = 0;
+  int64_t axis_size = 0;
+  int64_t dims[kMaxRank] = {};
+  int64_t data_strides[kMaxRank] = {};
+};
+void launch_gather_elements(int element_size, DType index_type, const GatherElements& p, const void* data,
+                            const void* index, void* out, cudaStream_t stream);
+
+// ---------------------------------------------------------------- convolution
+enum class Activation : uint8_t { kNone = 0, kRelu = 1 };
+
+struct Conv2d {
+  int n = 0, c = 0, h = 0, w = 0;  // input
+  int k = 0, oh = 0, ow = 0;       // output channels and size
+  int kh = 0, kw = 0, sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1;
+  int groups = 1;
+  Activation act = Activation::kNone;
+};
+// Direct convolution, NCHW, float accumulation: y = act(conv(x, w) + bias + residual).
+// bias (length k) and residual (y's shape) may be null.
+void launch_conv2d(DType dtype, const Conv2d& p, const void* x, const void* w, const void* bias,
+                   const void* residual, void* y, cudaStream_t stream);
+// im2col for the GEMM convolution: col[n][c*kh*kw][oh*ow] (zeros where the taps fall in padding).
+void launch_im2col(DType dtype, const Conv2d& p, const void* x, void* col, cudaStream_t stream);
+// In place on y [n, c, spatial]: y = act(y + bias[c] + residual).
+void launch_bias_act(DType dtype, void* y, const void* bias, const void* residual, int n, int c, int64_t spatial,
+                     Activation act, cudaStream_t stream);
+
+// ---------------------------------------------------------------- normalisation and reductions
+// InstanceNormalization on [n, c, spatial]: statistics in float32 (Welford partials over chunks of
+// each instance, merged), then y = (x - mean) / sqrt(var + eps) * scale[c] + bias[c]. `workspace`
+// holds instance_norm_workspace_bytes(n, c, spatial) bytes of device memory.
+// Optional per-channel affine after the normalisation (GroupNorm with one group, exported as
+// InstanceNormalization -> Reshape -> Mul -> Add): y = norm(x) * scale[ch] + bias[ch] with
+// ch = (flat index / inner) % channels.
+struct ChannelAffine {
+  const void* scale = nullptr;
+  const void* bias = nullptr;
+  int64_t inner = 1, channels = 1;
+};
+int64_t instance_norm_workspace_bytes(int n, int c, int64_t spatial);
+void launch_instance_norm_ws(DType dtype, const void* x, const void* scale, const void* bias, void* y, int n, int c,
+                             int64_t spatial, float epsilon, void* workspace, const ChannelAffine& affine,
+                             cudaStream_t stream);
+// Softmax (or LogSoftmax) over the middle axis of [outer, length, inner], in float32.
+void launch_softmax(DType dtype, const void* x, void* y, int64_t outer, int64_t length, int64_t inner, bool log,
+                    cudaStream_t stream);
+
+enum class ReduceOp : uint8_t { kSum, kMean, kMax, kMin, kProd, kSumSquare, kL1, kL2, kLogSum, kLogSumExp };
+// Reduces the middle axis of [outer, length, inner] in float32 (native for integers: sum/max/min).
+void launch_reduce(ReduceOp op, DType dtype, const void* x, void* y, int64_t outer, int64_t length, int64_t inner,
+                   cudaStream_t stream);
+// ArgMax/ArgMin over the middle axis of [outer, length, inner], int64 result.
+void launch_argmax(DType dtype, const void* x, int64_t* y, int64_t outer, int64_t length, int64_t inner, bool is_min,
+                   bool select_last, cudaStream_t stream);
+
+}  // namespace kestrel::cuda

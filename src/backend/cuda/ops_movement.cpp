@@ -1,0 +1,212 @@
+// Planners of the data-movement ops, all on the strided copy kernel: Transpose, Slice, Expand,
+// Concat, Split, DepthToSpace, SpaceToDepth; and GatherElements.
+#include <algorithm>
+#include <numeric>
+
+#include "backend/cuda/cuda_ops.h"
+#include "ir/shape_utils.h"
+
+namespace kestrel::cuda {
+namespace {
+
+int value_bytes_per_element(const ir::Value& v) { return element_bytes(to_dtype(v.dtype)); }
+
+Launch copy_launch(PlanContext& ctx, int in, int out, std::vector<StridedCopy> copies) {
+  const int size = value_bytes_per_element(ctx.value(in));
+  void* const* src = ctx.slot(in);
+  void* const* dst = ctx.slot(out);
+  return [=](cudaStream_t s) {
+    for (const StridedCopy& c : copies) launch_strided_copy(size, c, *src, *dst, s);
+  };
+}
+
+// Reads `in` as `view` and writes it permuted by `perm` into a contiguous output.
+StridedCopy permuted(const Shape& view, const std::vector<int64_t>& perm) {
+  const std::vector<int64_t> strides = ir::strides_of(view);
+  Shape dims(perm.size());
+  std::vector<int64_t> in_strides(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i) {
+    dims[i] = view[size_t(perm[i])];
+    in_strides[i] = strides[size_t(perm[i])];
+  }
+  return make_strided_copy(dims, in_strides, 0, ir::strides_of(dims), 0);
+}
+
+std::string choose_strided(const ir::Graph& g, const ir::Node& node) {
+  if (node.op_type == "Slice" && node.opset >= 10)
+    for (size_t i = 1; i < node.inputs.size(); ++i)
+      if (node.inputs[i] != ir::kNoValue)
+        KESTREL_CHECK(input_is_constant(g, node, i), "{}: Slice parameters must be constants for the CUDA backend",
+                      ir::describe(node));
+  if (node.op_type == "DepthToSpace" || node.op_type == "SpaceToDepth")
+    KESTREL_CHECK(g.values[size_t(node.inputs[0])].shape.size() == 4, "{}: 4-D input expected", ir::describe(node));
+  return "cuda.strided_copy";
+}
+
+Launch plan_transpose(PlanContext& ctx, const ir::Node& node) {
+  const ir::Value& x = ctx.value(node.inputs[0]);
+  std::vector<int64_t> perm(x.shape.size());
+  std::iota(perm.rbegin(), perm.rend(), 0);
+  perm = node.attrs.get_ints("perm", perm);
+  return copy_launch(ctx, node.inputs[0], node.outputs[0], {permuted(x.shape, perm)});
+}
+
+int64_t slice_start(int64_t dim, int64_t start, int64_t step) {
+  if (start < 0) start += dim;
+  return step > 0 ? std::clamp<int64_t>(start, 0, dim) : std::clamp<int64_t>(start, 0, std::max<int64_t>(dim - 1, 0));
+}
+
+Launch plan_slice(PlanContext& ctx, const ir::Node& node) {
+  const ir::Value& x = ctx.value(node.inputs[0]);
+  const ir::Value& y = ctx.value(node.outputs[0]);
+  std::vector<int64_t> starts, axes, steps;
+  if (node.opset < 10) {
+    starts = node.attrs.get_ints("starts");
+    axes = node.attrs.get_ints("axes", {});
+  } else {
+    starts = constant_ints(ctx.graph, node, 1);
+    if (node.inputs.size() > 3 && node.inputs[3] != ir::kNoValue) axes = constant_ints(ctx.graph, node, 3);
+    if (node.inputs.size() > 4 && node.inputs[4] != ir::kNoValue) steps = constant_ints(ctx.graph, node, 4);
+  }
+  if (axes.empty()) {
+    axes.resize(starts.size());
+    std::iota(axes.begin(), axes.end(), 0);
+  }
+  if (steps.empty()) steps.assign(starts.size(), 1);
+  const std::vector<int64_t> in_strides = ir::strides_of(x.shape);
+  std::vector<int64_t> strides = in_strides;
+  int64_t base = 0;
+  const int rank = int(x.shape.size());
+  for (size_t i = 0; i < starts.size(); ++i) {
+    const int axis = ir::normalize_axis(axes[i], rank);
+    if (y.shape[size_t(axis)] == 0) continue;
+    base += slice_start(x.shape[size_t(axis)], starts[i], steps[i]) * in_strides[size_t(axis)];
+    strides[size_t(axis)] = y.shape[size_t(axis)] == 1 ? 0 : steps[i] * in_strides[size_t(axis)];
+  }
+  return copy_launch(ctx, node.inputs[0], node.outputs[0],
+                     {make_strided_copy(y.shape, strides, base, ir::strides_of(y.shape), 0)});
+}
+
+Launch plan_expand(PlanContext& ctx, const ir::Node& node) {
+  const ir::Value& x = ctx.value(node.inputs[0]);
+  const ir::Value& y = ctx.value(node.outputs[0]);
+  return copy_launch(ctx, node.inputs[0], node.outputs[0],
+                     {make_strided_copy(y.shape, ir::broadcast_strides(x.shape, y.shape), 0, ir::strides_of(y.shape), 0)});
+}
+
+Launch plan_depth_to_space(PlanContext& ctx, const ir::Node& node) {
+  const Shape& s = ctx.value(node.inputs[0]).shape;
+  const int64_t b = node.attrs.get_int("blocksize");
+  const int64_t n = s[0], c = s[1], h = s[2], w = s[3];
+  StridedCopy copy = node.attrs.get_string("mode", "DCR") == "DCR"
+                         ? permuted({n, b, b, c / (b * b), h, w}, {0, 3, 4, 1, 5, 2})
+                         : permuted({n, c / (b * b), b, b, h, w}, {0, 1, 4, 2, 5, 3});
+  return copy_launch(ctx, node.inputs[0], node.outputs[0], {copy});
+}
+
+Launch plan_space_to_depth(PlanContext& ctx, const ir::Node& node) {
+  const Shape& s = ctx.value(node.inputs[0]).shape;
+  const int64_t b = node.attrs.get_int("blocksize");
+  const int64_t n = s[0], c = s[1], h = s[2], w = s[3];
+  return copy_launch(ctx, node.inputs[0], node.outputs[0], {permuted({n, c, h / b, b, w / b, b}, {0, 3, 5, 1, 2, 4})});
+}
+
+// Concat: one strided copy per input into its region of the output.
+std::string choose_concat(const ir::Graph&, const ir::Node&) { return "cuda.strided_copy"; }
+
+Launch plan_concat(PlanContext& ctx, const ir::Node& node) {
+  const ir::Value& y = ctx.value(node.outputs[0]);
+  const int axis = ir::normalize_axis(node.attrs.get_int("axis"), int(y.shape.size()));
+  const std::vector<int64_t> out_strides = ir::strides_of(y.shape);
+  const int size = value_bytes_per_element(y);
+  struct Part {
+    void* const* src;
+    StridedCopy copy;
+  };
+  std::vector<Part> parts;
+  int64_t offset = 0;
+  for (int in : node.inputs) {
+    const ir::Value& x = ctx.value(in);
+    parts.push_back({ctx.slot(in), make_strided_copy(x.shape, ir::strides_of(x.shape), 0, out_strides,
+                                                     offset * out_strides[size_t(axis)])});
+    offset += x.shape[size_t(axis)];
+  }
+  void* const* dst = ctx.slot(node.outputs[0]);
+  return [=](cudaStream_t s) {
+    for (const Part& p : parts) launch_strided_copy(size, p.copy, *p.src, *dst, s);
+  };
+}
+
+std::string choose_split(const ir::Graph& g, const ir::Node& node) {
+  if (node.opset >= 13 && node.inputs.size() > 1 && node.inputs[1] != ir::kNoValue)
+    KESTREL_CHECK(input_is_constant(g, node, 1), "{}: Split sizes must be constant", ir::describe(node));
+  return "cuda.strided_copy";
+}
+
+Launch plan_split(PlanContext& ctx, const ir::Node& node) {
+  const ir::Value& x = ctx.value(node.inputs[0]);
+  const int axis = ir::normalize_axis(node.attrs.get_int("axis", 0), int(x.shape.size()));
+  const std::vector<int64_t> in_strides = ir::strides_of(x.shape);
+  const int size = value_bytes_per_element(x);
+  struct Part {
+    void* const* dst;
+    StridedCopy copy;
+  };
+  std::vector<Part> parts;
+  int64_t offset = 0;
+  for (int out : node.outputs) {
+    if (out == ir::kNoValue) continue;  // sizes come from the outputs' inferred shapes
+    const ir::Value& y = ctx.value(out);
+    parts.push_back({ctx.slot(out), make_strided_copy(y.shape, in_strides, offset * in_strides[size_t(axis)],
+                                                      ir::strides_of(y.shape), 0)});
+    offset += y.shape[size_t(axis)];
+  }
+  void* const* src = ctx.slot(node.inputs[0]);
+  return [=](cudaStream_t s) {
+    for (const Part& p : parts) launch_strided_copy(size, p.copy, *src, *p.dst, s);
+  };
+}
+
+std::string choose_gather_elements(const ir::Graph& g, const ir::Node& node) {
+  const DataType t = g.values[size_t(node.inputs[1])].dtype;
+  KESTREL_CHECK(t == DataType::kINT64 || t == DataType::kINT32, "{}: int32 or int64 indices expected",
+                ir::describe(node));
+  return "cuda.gather_elements";
+}
+
+Launch plan_gather_elements(PlanContext& ctx, const ir::Node& node) {
+  const ir::Value& data = ctx.value(node.inputs[0]);
+  const ir::Value& index = ctx.value(node.inputs[1]);
+  const ir::Value& y = ctx.value(node.outputs[0]);
+  const int rank = int(y.shape.size());
+  KESTREL_CHECK(rank <= kMaxRank, "{}: rank above {}", ir::describe(node), kMaxRank);
+  GatherElements p;
+  p.rank = rank;
+  p.n = shape_numel(y.shape);
+  p.axis = ir::normalize_axis(node.attrs.get_int("axis", 0), rank);
+  p.axis_size = data.shape[size_t(p.axis)];
+  const std::vector<int64_t> strides = ir::strides_of(data.shape);
+  for (int d = 0; d < rank; ++d) {
+    p.dims[d] = y.shape[size_t(d)];
+    p.data_strides[d] = strides[size_t(d)];
+  }
+  const int size = value_bytes_per_element(data);
+  const DType index_type = to_dtype(index.dtype);
+  void* const* pd = ctx.slot(node.inputs[0]);
+  void* const* pi = ctx.slot(node.inputs[1]);
+  void* const* py = ctx.slot(node.outputs[0]);
+  return [=](cudaStream_t s) { launch_gather_elements(size, index_type, p, *pd, *pi, *py, s); };
+}
+
+}  // namespace
+
+KESTREL_REGISTER_CUDA_KERNEL("Transpose", CudaKernel{choose_strided, plan_transpose});
+KESTREL_REGISTER_CUDA_KERNEL("Slice", CudaKernel{choose_strided, plan_slice});
+KESTREL_REGISTER_CUDA_KERNEL("Expand", CudaKernel{choose_strided, plan_expand});
+KESTREL_REGISTER_CUDA_KERNEL("DepthToSpace", CudaKernel{choose_strided, plan_depth_to_space});
+KESTREL_REGISTER_CUDA_KERNEL("SpaceToDepth", CudaKernel{choose_strided, plan_space_to_depth});
+KESTREL_REGISTER_CUDA_KERNEL("Concat", CudaKernel{choose_concat, plan_concat});
+KESTREL_REGISTER_CUDA_KERNEL("Split", CudaKernel{choose_split, plan_split});
+KESTREL_REGISTER_CUDA_KERNEL("GatherElements", CudaKernel{choose_gather_elements, plan_gather_elements});
+
+}  // namespace kestrel::cuda

@@ -1,0 +1,149 @@
+#include "tracker/smat_networks.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "core/error.h"
+
+namespace kestrel::tracker {
+namespace {
+
+std::string shape_text(const Dims& d) { return fmt::format("[{}]", fmt::join(d, ",")); }
+
+size_t numel(const Dims& d, size_t from = 0) {
+  size_t n = 1;
+  for (size_t i = from; i < d.size(); ++i) n *= size_t(d[i]);
+  return n;
+}
+
+const TensorDesc& find_tensor(const std::vector<TensorDesc>& list, const std::string& name, const std::string& path,
+                              const char* what) {
+  auto it = std::find_if(list.begin(), list.end(), [&](const TensorDesc& t) { return t.name == name; });
+  if (it == list.end()) {
+    std::vector<std::string> names;
+    for (const TensorDesc& t : list) names.push_back(t.name);
+    fail("{}: the SMAT tracking network needs an {} named '{}'; this one has {}", path, what, name,
+         fmt::join(names, ", "));
+  }
+  return *it;
+}
+
+// Checks rank, float32 and the dimensions given (-1: any).
+void expect_shape(const TensorDesc& t, const Dims& want, const std::string& path) {
+  bool ok = t.dtype == DataType::kFLOAT && t.shape.size() == want.size();
+  for (size_t i = 0; ok && i < want.size(); ++i) ok = want[i] < 0 ? t.shape[i] >= 1 : t.shape[i] == want[i];
+  if (!ok) {
+    std::vector<std::string> parts;
+    for (int64_t d : want) parts.push_back(d < 0 ? "?" : std::to_string(d));
+    fail("{}: '{}' is {} {}, the tracker expects float32 [{}]", path, t.name, to_string(t.dtype), shape_text(t.shape),
+         fmt::join(parts, ","));
+  }
+}
+
+void bind(ExecutionContext& context, const std::string& name, float* data, const std::string& path) {
+  const Status s = context.set_tensor_address(name, data);
+  KESTREL_CHECK(s.ok(), "{}: {}", path, s.message());
+}
+
+void require_cpu(const Engine& engine, const std::string& path) {
+  KESTREL_CHECK(engine.summary().device == DeviceType::kCPU,
+                "{}: this engine runs on {}; the tracker drives CPU engines only so far (its GPU preprocessing "
+                "path is not written yet)",
+                path, to_string(engine.summary().device));
+}
+
+}  // namespace
+
+SmatNetworks::SmatNetworks(const std::string& template_path, const std::string& track_path,
+                           const EngineLoadOptions& options, ILogger& logger)
+    : template_path_(template_path), track_path_(track_path) {
+  template_engine_ = load_engine(template_path, {options.config, 1}, logger);
+  track_engine_ = load_engine(track_path, options, logger);
+  require_cpu(*template_engine_, template_path);
+  require_cpu(*track_engine_, track_path);
+
+  // Template engine: one input, one output.
+  const auto t_in = template_engine_->inputs(), t_out = template_engine_->outputs();
+  KESTREL_CHECK(t_in.size() == 1 && t_out.size() == 1,
+                "{}: a SMAT template network has one input and one output; this one has {} and {}", template_path,
+                t_in.size(), t_out.size());
+  expect_shape(t_in[0], {-1, 3, -1, -1}, template_path);
+  KESTREL_CHECK(t_in[0].shape[2] == t_in[0].shape[3], "{}: the template input {} is not square", template_path,
+                shape_text(t_in[0].shape));
+  expect_shape(t_out[0], {t_in[0].shape[0], -1, -1, -1}, template_path);
+  template_batch_ = int(t_in[0].shape[0]);
+  template_size_ = int(t_in[0].shape[2]);
+  z_numel_ = numel(t_out[0].shape, 1);
+
+  // Tracking engine: z and x in, the three maps out, all with the same batch.
+  const auto k_in = track_engine_->inputs(), k_out = track_engine_->outputs();
+  const TensorDesc& x = find_tensor(k_in, "x", track_path, "input");
+  expect_shape(x, {-1, 3, -1, -1}, track_path);
+  batch_ = int(x.shape[0]);
+  search_size_ = int(x.shape[2]);
+  KESTREL_CHECK(x.shape[2] == x.shape[3], "{}: the search input {} is not square", track_path, shape_text(x.shape));
+  const TensorDesc& z = find_tensor(k_in, "z", track_path, "input");
+  Dims z_want = t_out[0].shape;
+  z_want[0] = batch_;
+  KESTREL_CHECK(z.dtype == DataType::kFLOAT && z.shape == z_want,
+                "{}: input 'z' is {} {}, but the template network {} makes z of {} per sample (batch {} here)",
+                track_path, to_string(z.dtype), shape_text(z.shape), template_path, shape_text(t_out[0].shape), batch_);
+  const TensorDesc& score = find_tensor(k_out, "score_map", track_path, "output");
+  expect_shape(score, {batch_, 1, -1, -1}, track_path);
+  feat_ = int(score.shape[2]);
+  expect_shape(score, {batch_, 1, feat_, feat_}, track_path);
+  expect_shape(find_tensor(k_out, "size_map", track_path, "output"), {batch_, 2, feat_, feat_}, track_path);
+  expect_shape(find_tensor(k_out, "offset_map", track_path, "output"), {batch_, 2, feat_, feat_}, track_path);
+  x_numel_ = numel(x.shape, 1);
+
+  template_context_ = template_engine_->create_execution_context();
+  track_context_ = track_engine_->create_execution_context();
+  KESTREL_CHECK(template_context_ && track_context_, "cannot allocate the execution contexts' memory");
+
+  // Buffers, bound once. Unused template slots stay zero.
+  template_in_.assign(size_t(template_batch_) * numel(t_in[0].shape, 1), 0.0f);
+  template_z_.assign(size_t(template_batch_) * z_numel_, 0.0f);
+  bind(*template_context_, t_in[0].name, template_in_.data(), template_path);
+  bind(*template_context_, t_out[0].name, template_z_.data(), template_path);
+  z_.assign(size_t(batch_) * z_numel_, 0.0f);
+  x_.assign(size_t(batch_) * x_numel_, 0.0f);
+  const size_t plane = size_t(feat_) * size_t(feat_);
+  score_.assign(size_t(batch_) * plane, 0.0f);
+  size_.assign(size_t(batch_) * 2 * plane, 0.0f);
+  offset_.assign(size_t(batch_) * 2 * plane, 0.0f);
+  bind(*track_context_, "z", z_.data(), track_path);
+  bind(*track_context_, "x", x_.data(), track_path);
+  bind(*track_context_, "score_map", score_.data(), track_path);
+  bind(*track_context_, "size_map", size_.data(), track_path);
+  bind(*track_context_, "offset_map", offset_.data(), track_path);
+  for (const TensorDesc& out : k_out) {
+    if (out.name == "score_map" || out.name == "size_map" || out.name == "offset_map") continue;
+    KESTREL_CHECK(out.dtype == DataType::kFLOAT, "{}: output '{}' is {}, expected float32", track_path, out.name,
+                  to_string(out.dtype));
+    unused_outputs_.emplace_back(numel(out.shape));
+    bind(*track_context_, out.name, unused_outputs_.back().data(), track_path);
+  }
+}
+
+SmatNetworks::~SmatNetworks() = default;
+
+void SmatNetworks::encode_template(float* z_out) {
+  const Status s = template_context_->infer();
+  KESTREL_CHECK(s.ok(), "{}: {}", template_path_, s.message());
+  std::memcpy(z_out, template_z_.data(), z_numel_ * sizeof(float));
+}
+
+void SmatNetworks::track() {
+  const Status s = track_context_->infer();
+  KESTREL_CHECK(s.ok(), "{}: {}", track_path_, s.message());
+}
+
+std::string SmatNetworks::describe() const {
+  return fmt::format("template {}x{} -> z of {} floats; tracking batch {}, search {}x{}, maps {}x{}", template_size_,
+                     template_size_, z_numel_, batch_, search_size_, search_size_, feat_, feat_);
+}
+
+}  // namespace kestrel::tracker

@@ -1,0 +1,603 @@
+// GPU tests of the CUDA backend: every CUDA kernel and fusion against the CPU reference on
+// SMAT-like shapes (FP32 within 1e-4 absolute, FP16 within 2e-2), whole SMAT engines against the
+// CPU engine, the engine round trip, CUDA-graph replay against plain launches, and the
+// portability check. Without a GPU each test skips and says why.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <random>
+
+#include "backend/cuda/cuda_backend.h"
+#include "core/error.h"
+#include "core/fp16.h"
+#include "core/tensor.h"
+#include "engine/backend.h"
+#include "engine/engine_data.h"
+#include "engine/memory_plan.h"
+#include "kestrel/kestrel.h"
+#include "passes/pass.h"
+
+namespace kestrel {
+namespace {
+
+std::string skip_reason() {
+  const std::string reason = cuda::unavailable_reason();
+  return reason.empty() ? "" : "no GPU here, CUDA test skipped: " + reason;
+}
+
+#define KESTREL_REQUIRE_GPU()                          \
+  do {                                                 \
+    const std::string reason_ = skip_reason();         \
+    if (!reason_.empty()) GTEST_SKIP() << reason_;     \
+  } while (0)
+
+Tensor random_tensor(Shape shape, uint32_t seed, float lo = -1.f, float hi = 1.f) {
+  Tensor t(DataType::kFLOAT, std::move(shape));
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = dist(rng);
+  return t;
+}
+
+Tensor int64_tensor(Shape shape, std::vector<int64_t> values) {
+  Tensor t(DataType::kINT64, std::move(shape));
+  std::memcpy(t.raw(), values.data(), values.size() * sizeof(int64_t));
+  return t;
+}
+
+// A one-or-few-node graph under construction.
+struct GraphBuilder {
+  ir::Graph g;
+  std::vector<Tensor> feeds;  // in the order of g.inputs
+
+  GraphBuilder() { g.opset = 17; g.name = "test"; }
+  int input(const std::string& name, Tensor t) {
+    ir::Value v;
+    v.name = name;
+    v.dtype = t.dtype();
+    v.shape = t.shape();
+    v.shape_known = true;
+    const int id = g.add_value(std::move(v));
+    g.inputs.push_back(id);
+    feeds.push_back(std::move(t));
+    return id;
+  }
+  int constant(const std::string& name, Tensor t) { return g.add_constant(name, std::move(t)); }
+  std::vector<int> node(const std::string& op, std::vector<int> inputs, int outputs = 1, ir::Attributes attrs = {},
+                        int opset = 17) {
+    ir::Node n;
+    n.name = op + "_" + std::to_string(g.nodes.size());
+    n.op_type = op;
+    n.opset = opset;
+    n.inputs = std::move(inputs);
+    n.attrs = std::move(attrs);
+    for (int i = 0; i < outputs; ++i) {
+      ir::Value v;
+      v.name = n.name + "_out" + std::to_string(i);
+      n.outputs.push_back(g.add_value(std::move(v)));
+    }
+    g.nodes.push_back(std::move(n));
+    return g.nodes.back().outputs;
+  }
+  int one(const std::string& op, std::vector<int> inputs, ir::Attributes attrs = {}) {
+    return node(op, std::move(inputs), 1, std::move(attrs))[0];
+  }
+  void output(int v) { g.outputs.push_back(v); }
+};
+
+ir::Attributes attrs(std::initializer_list<std::pair<const char*, ir::AttributeValue>> list) {
+  ir::Attributes a;
+  for (const auto& [k, v] : list) a.set(k, v);
+  return a;
+}
+
+std::shared_ptr<engine::EngineData> compile_for(const ir::Graph& source, DeviceType device, bool fp16) {
+  auto e = std::make_shared<engine::EngineData>();
+  e->device = device;
+  e->graph = source;
+  passes::optimize(e->graph);
+  e->graph.sort();
+  BuilderConfig config;
+  config.set_device(device);
+  if (fp16) config.set_flag(BuilderFlag::kFP16);
+  engine::find_backend(device)->compile(*e, config);
+  e->plan = engine::plan_memory(e->graph);
+  return e;
+}
+
+// Runs an engine on host tensors (inputs in graph order); returns the outputs.
+std::vector<Tensor> run(std::shared_ptr<const engine::EngineData> e, const std::vector<Tensor>& feeds,
+                        bool cuda_graph = true, int repeats = 1) {
+  std::unique_ptr<engine::Executor> exec =
+      e->device == DeviceType::kCUDA ? cuda::create_executor(e, cuda::ExecutorOptions{cuda_graph})
+                                     : engine::find_backend(DeviceType::kCPU)->create_executor(e);
+  for (size_t i = 0; i < e->graph.inputs.size(); ++i)
+    exec->bind(e->graph.inputs[i], const_cast<void*>(feeds[i].raw()));
+  std::vector<Tensor> outs;
+  for (int id : e->graph.outputs) {
+    const ir::Value& v = e->graph.values[size_t(id)];
+    outs.emplace_back(v.dtype, v.shape);
+  }
+  for (size_t i = 0; i < outs.size(); ++i) exec->bind(e->graph.outputs[i], outs[i].raw());
+  for (int r = 0; r < repeats; ++r) {
+    exec->enqueue(nullptr);
+    exec->synchronize(nullptr);
+  }
+  return outs;
+}
+
+double max_abs_diff(const Tensor& a, const Tensor& b) {
+  EXPECT_EQ(a.shape(), b.shape());
+  double m = 0;
+  for (int64_t i = 0; i < std::min(a.numel(), b.numel()); ++i) {
+    const double x = a.double_at(i), y = b.double_at(i);
+    if (std::isnan(x) && std::isnan(y)) continue;
+    const double d = std::fabs(x - y);
+    m = std::isnan(d) ? INFINITY : std::max(m, d);
+  }
+  return m;
+}
+
+// Compares the CUDA engine (FP32 and FP16) with the CPU engine on the graph.
+void expect_matches_cpu(const GraphBuilder& b, double fp32_tol = 1e-4, double fp16_tol = 2e-2,
+                        bool check_fp16 = true) {
+  const auto cpu = run(compile_for(b.g, DeviceType::kCPU, false), b.feeds);
+  for (bool fp16 : {false, true}) {
+    if (fp16 && !check_fp16) continue;
+    const auto gpu = run(compile_for(b.g, DeviceType::kCUDA, fp16), b.feeds);
+    ASSERT_EQ(gpu.size(), cpu.size());
+    for (size_t i = 0; i < cpu.size(); ++i) {
+      const double diff = max_abs_diff(gpu[i], cpu[i]);
+      EXPECT_LE(diff, fp16 ? fp16_tol : fp32_tol) << (fp16 ? "FP16" : "FP32") << " output " << i;
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------- no GPU
+
+TEST(CudaAvailability, ReasonIsClearWithoutDevice) {
+  const std::string reason = cuda::unavailable_reason();
+  if (!reason.empty()) {
+    EXPECT_NE(reason.find("no CUDA device"), std::string::npos) << reason;
+    // Building for CUDA then fails with that reason.
+    EXPECT_THROW(engine::require_backend(DeviceType::kCUDA), Error);
+  } else {
+    const cuda::DeviceFacts f = cuda::current_device_facts();
+    EXPECT_FALSE(f.compute_capability.empty());
+    std::printf("GPU: %s, compute capability %s, CUDA runtime %s, cuBLAS %s\n", f.device_name.c_str(),
+                f.compute_capability.c_str(), f.runtime_version.c_str(), f.cublas_version.c_str());
+  }
+}
+
+ir::Attributes conv_attrs(int64_t k, int64_t stride, int64_t pad, int64_t group) {
+  return attrs({{"kernel_shape", std::vector<int64_t>{k, k}},
+                {"strides", std::vector<int64_t>{stride, stride}},
+                {"pads", std::vector<int64_t>{pad, pad, pad, pad}},
+                {"group", group}});
+}
+
+// Needs no GPU: the engine's graph stays plain ONNX layers (it must pass shape inference when
+// loaded), while the lowered graph that runs has the fused layers and FP16 values.
+TEST(CudaCompile, EngineGraphStaysOnnxConsistent) {
+  for (bool fp16 : {false, true}) {
+    GraphBuilder b;
+    const int x = b.input("x", random_tensor({1, 64, 16, 16}, 90));
+    const int y = b.one("Conv", {x, b.constant("w", random_tensor({64, 64, 1, 1}, 91, -0.1f, 0.1f)),
+                                 b.constant("b", random_tensor({64}, 92))}, conv_attrs(1, 1, 0, 1));
+    b.output(b.one("Relu", {b.one("Add", {y, x})}));
+    engine::EngineData e;
+    e.device = DeviceType::kCUDA;
+    e.graph = b.g;
+    passes::optimize(e.graph);
+    e.graph.sort();
+    cuda::compile_graph(e.graph, fp16, true);
+    e.plan = engine::plan_memory(e.graph);
+    const std::vector<uint8_t> bytes = engine::serialize_engine(e);
+    EXPECT_NO_THROW(engine::deserialize_engine(bytes.data(), bytes.size()));
+    for (const ir::Value& v : e.graph.values) EXPECT_NE(v.dtype, DataType::kHALF) << v.name;
+    EXPECT_EQ(e.graph.nodes[0].precision, fp16 ? ir::Precision::kFP16 : ir::Precision::kFP32);
+    const ir::Graph lowered = cuda::lower_for_cuda(e.graph, true);
+    size_t launched = 0;
+    for (const ir::Node& n : lowered.nodes) launched += n.op_type != "Cast";
+    EXPECT_EQ(launched, 1u);
+    if (fp16) EXPECT_EQ(lowered.nodes.size(), 3u);  // reformat in, Conv, reformat out
+  }
+}
+
+// ------------------------------------------------------------------------------- kernels
+
+GraphBuilder conv_graph(Shape x, Shape w, bool bias, ir::Attributes a, uint32_t seed, const char* then = nullptr) {
+  GraphBuilder b;
+  const int xi = b.input("x", random_tensor(x, seed));
+  const int wi = b.constant("w", random_tensor(w, seed + 1, -0.1f, 0.1f));
+  std::vector<int> ins = {xi, wi};
+  if (bias) ins.push_back(b.constant("b", random_tensor({w[0]}, seed + 2, -0.5f, 0.5f)));
+  int y = b.one("Conv", ins, a);
+  if (then) y = b.one(then, {y});
+  b.output(y);
+  return b;
+}
+
+
+TEST(CudaKernels, Conv1x1Gemm) {
+  KESTREL_REQUIRE_GPU();
+  expect_matches_cpu(conv_graph({1, 128, 32, 32}, {256, 128, 1, 1}, true, conv_attrs(1, 1, 0, 1), 1));
+  expect_matches_cpu(conv_graph({2, 64, 16, 16}, {32, 64, 1, 1}, false, conv_attrs(1, 1, 0, 1), 2));
+}
+
+TEST(CudaKernels, ConvDepthwise3x3) {
+  KESTREL_REQUIRE_GPU();
+  expect_matches_cpu(conv_graph({1, 256, 32, 32}, {256, 1, 3, 3}, true, conv_attrs(3, 1, 1, 256), 3));
+  expect_matches_cpu(conv_graph({1, 128, 64, 64}, {128, 1, 3, 3}, true, conv_attrs(3, 2, 1, 128), 4));
+}
+
+TEST(CudaKernels, ConvDense3x3AndStem) {
+  KESTREL_REQUIRE_GPU();
+  expect_matches_cpu(conv_graph({1, 128, 16, 16}, {64, 128, 3, 3}, true, conv_attrs(3, 1, 1, 1), 5));
+  expect_matches_cpu(conv_graph({1, 3, 64, 64}, {32, 3, 3, 3}, true, conv_attrs(3, 2, 1, 1), 6));
+}
+
+TEST(CudaKernels, ConvIm2colBatchedAndGrouped) {
+  KESTREL_REQUIRE_GPU();
+  expect_matches_cpu(conv_graph({2, 32, 16, 16}, {48, 32, 3, 3}, true, conv_attrs(3, 2, 1, 1), 14));
+  expect_matches_cpu(conv_graph({1, 32, 16, 16}, {64, 16, 3, 3}, true, conv_attrs(3, 1, 1, 2), 15));
+}
+
+TEST(CudaKernels, ConvOneHotUnfold) {
+  KESTREL_REQUIRE_GPU();
+  // The patch unfold of MobileViTv2: groups = channels, 4 one-hot 2x2 filters per channel.
+  Tensor w(DataType::kFLOAT, {512, 1, 2, 2});
+  for (int64_t o = 0; o < 512; ++o) w.data<float>()[o * 4 + o % 4] = 1.f;
+  GraphBuilder b;
+  const int x = b.input("x", random_tensor({1, 128, 32, 32}, 7));
+  b.output(b.one("Conv", {x, b.constant("w", w)}, conv_attrs(2, 2, 0, 128)));
+  expect_matches_cpu(b, 1e-6, 2e-3);
+}
+
+TEST(CudaFusion, ConvReluAndResidual) {
+  KESTREL_REQUIRE_GPU();
+  {
+    GraphBuilder b = conv_graph({1, 64, 32, 32}, {128, 64, 1, 1}, true, conv_attrs(1, 1, 0, 1), 8, "Relu");
+    expect_matches_cpu(b);
+    auto e = compile_for(b.g, DeviceType::kCUDA, false);
+    ASSERT_EQ(e->graph.nodes.size(), 2u);  // the engine keeps the ONNX layers, the Relu marked fused
+    EXPECT_EQ(e->graph.nodes[0].fused_from.size(), 2u);
+    EXPECT_EQ(e->graph.nodes[1].kernel, "(fused)");
+    EXPECT_EQ(cuda::lower_for_cuda(e->graph, true).nodes.size(), 1u) << "Conv+Relu should run as one layer";
+  }
+  {
+    GraphBuilder b = conv_graph({1, 128, 16, 16}, {128, 128, 3, 3}, true, conv_attrs(3, 1, 1, 1), 9, "Relu");
+    expect_matches_cpu(b);
+  }
+  {
+    // Conv -> Add(residual) -> Relu: one layer.
+    GraphBuilder b;
+    const int x = b.input("x", random_tensor({1, 128, 16, 16}, 10));
+    const int r = b.input("r", random_tensor({1, 64, 16, 16}, 11));
+    const int y = b.one("Conv", {x, b.constant("w", random_tensor({64, 128, 1, 1}, 12, -0.1f, 0.1f)),
+                                 b.constant("b", random_tensor({64}, 13))}, conv_attrs(1, 1, 0, 1));
+    const int s = b.one("Add", {y, r});
+    b.output(b.one("Relu", {s}));
+    expect_matches_cpu(b);
+    auto e = compile_for(b.g, DeviceType::kCUDA, true);
+    for (const ir::Node& n : e->graph.nodes) {
+      if (n.op_type == "Conv") EXPECT_EQ(n.fused_from.size(), 3u);
+      else EXPECT_EQ(n.kernel, "(fused)") << n.name;
+    }
+    const ir::Graph lowered = cuda::lower_for_cuda(e->graph, true);
+    size_t convs = 0, others = 0;
+    for (const ir::Node& n : lowered.nodes) (n.op_type == "Conv" ? convs : others) += n.op_type != "Cast";
+    EXPECT_EQ(convs, 1u);
+    EXPECT_EQ(others, 0u) << "only the Conv (and FP16 reformat Casts) should run";
+  }
+}
+
+TEST(CudaKernels, ElementwiseBroadcast) {
+  KESTREL_REQUIRE_GPU();
+  GraphBuilder b;
+  const int q = b.input("q", random_tensor({1, 128, 4, 320}, 20));
+  const int k = b.input("k", random_tensor({1, 1, 4, 320}, 21));
+  const int m = b.one("Mul", {q, k});
+  const int a = b.one("Add", {m, b.constant("c", random_tensor({128, 1, 1}, 22))});
+  const int d = b.one("Div", {a, b.constant("two", random_tensor({1}, 23, 1.f, 2.f))});
+  const int s = b.one("Sub", {d, q});
+  const int r = b.one("Relu", {s});
+  const int g = b.one("Sigmoid", {r});
+  Tensor lo(DataType::kFLOAT, {}), hi(DataType::kFLOAT, {});
+  lo.data<float>()[0] = 0.55f;
+  hi.data<float>()[0] = 0.7f;
+  b.output(b.one("Clip", {g, b.constant("lo", lo), b.constant("hi", hi)}));
+  expect_matches_cpu(b);
+}
+
+TEST(CudaKernels, InstanceNormGroupNorm) {
+  KESTREL_REQUIRE_GPU();
+  for (Shape shape : {Shape{1, 1, 163840}, Shape{2, 1, 61440}, Shape{1, 1, 32768}, Shape{2, 3, 300}}) {
+    GraphBuilder b;
+    const int x = b.input("x", random_tensor(shape, 30, -2.f, 3.f));
+    const int64_t c = shape[1];
+    b.output(b.one("InstanceNormalization",
+                   {x, b.constant("s", random_tensor({c}, 31, 0.5f, 1.5f)), b.constant("b", random_tensor({c}, 32))},
+                   attrs({{"epsilon", 1e-5f}})));
+    expect_matches_cpu(b);
+  }
+}
+
+TEST(CudaFusion, GroupNormOneGroupWithAffine) {
+  KESTREL_REQUIRE_GPU();
+  // GroupNorm(1 group) as exported: Reshape -> InstanceNormalization -> Reshape -> Mul -> Add.
+  for (int64_t batch : {1, 2}) {
+    GraphBuilder b;
+    const int x = b.input("x", random_tensor({batch, 128, 4, 320}, 33, -2.f, 3.f));
+    const int flat = b.one("Reshape", {x, b.constant("s1", int64_tensor({3}, {batch, 1, -1}))});
+    Tensor one(DataType::kFLOAT, {1}), zero(DataType::kFLOAT, {1});
+    one.data<float>()[0] = 1.f;
+    const int n = b.one("InstanceNormalization", {flat, b.constant("one", one), b.constant("zero", zero)},
+                        attrs({{"epsilon", 1e-5f}}));
+    const int back = b.one("Reshape", {n, b.constant("s2", int64_tensor({4}, {batch, 128, 4, 320}))});
+    const int m = b.one("Mul", {back, b.constant("g", random_tensor({128, 1, 1}, 34, 0.5f, 1.5f))});
+    b.output(b.one("Add", {m, b.constant("beta", random_tensor({128, 1, 1}, 35))}));
+    expect_matches_cpu(b);
+    auto e = compile_for(b.g, DeviceType::kCUDA, false);
+    const ir::Graph lowered = cuda::lower_for_cuda(e->graph, true);
+    size_t norms = 0, others = 0;
+    for (const ir::Node& node : lowered.nodes) {
+      if (node.op_type == "InstanceNormalization") {
+        ++norms;
+        EXPECT_EQ(node.fused_from.size(), 4u);
+      } else if (node.op_type == "Mul" || node.op_type == "Add") {
+        ++others;
+      }
+    }
+    EXPECT_EQ(norms, 1u);
+    EXPECT_EQ(others, 0u) << "the affine Mul/Add should be fused into the normalisation";
+  }
+}
+
+TEST(CudaKernels, SeparableAttentionPieces) {
+  KESTREL_REQUIRE_GPU();
+  // qkv split, softmax over tokens, weighted key sum, expand, ReLU(value) x context.
+  GraphBuilder b;
+  const int qkv = b.input("qkv", random_tensor({1, 257, 4, 320}, 40));
+  Tensor split(DataType::kINT64, {3});
+  split.data<int64_t>()[0] = 1, split.data<int64_t>()[1] = 128, split.data<int64_t>()[2] = 128;
+  const auto parts = b.node("Split", {qkv, b.constant("split", split)}, 3, attrs({{"axis", int64_t(1)}}));
+  const int scores = b.one("Softmax", {parts[0]}, attrs({{"axis", int64_t(-1)}}));
+  const int weighted = b.one("Mul", {parts[1], scores});
+  const int context = b.one("ReduceSum", {weighted, b.constant("axes", int64_tensor({1}, {-1}))}, attrs({{"keepdims", int64_t(1)}}));
+  const int expanded = b.one("Expand", {context, b.constant("shape", int64_tensor({4}, {1, 128, 4, 320}))});
+  const int value = b.one("Relu", {parts[2]});
+  b.output(b.one("Mul", {value, expanded}));
+  expect_matches_cpu(b);
+}
+
+TEST(CudaKernels, MovementOps) {
+  KESTREL_REQUIRE_GPU();
+  GraphBuilder b;
+  const int x = b.input("x", random_tensor({1, 512, 16, 16}, 50));
+  const int d2s = b.one("DepthToSpace", {x}, attrs({{"blocksize", int64_t(2)}, {"mode", std::string("CRD")}}));
+  const int r = b.one("Reshape", {d2s, b.constant("s1", int64_tensor({3}, {1, 128, 1024}))});
+  const int t = b.one("Transpose", {r}, attrs({{"perm", std::vector<int64_t>{0, 2, 1}}}));
+  const int y = b.input("y", random_tensor({1, 1024, 64}, 51));
+  const int c = b.one("Concat", {t, y}, attrs({{"axis", int64_t(2)}}));
+  const int s = b.one("Slice", {c, b.constant("st", int64_tensor({1}, {3})), b.constant("en", int64_tensor({1}, {170})),
+                                b.constant("ax", int64_tensor({1}, {2})), b.constant("sp", int64_tensor({1}, {2}))});
+  b.output(s);
+  const int dcr = b.one("DepthToSpace", {x}, attrs({{"blocksize", int64_t(2)}, {"mode", std::string("DCR")}}));
+  b.output(b.one("Flatten", {dcr}, attrs({{"axis", int64_t(1)}})));
+  expect_matches_cpu(b, 0.0, 1e-3);
+}
+
+TEST(CudaKernels, MatMulAndChannelAttention) {
+  KESTREL_REQUIRE_GPU();
+  GraphBuilder b;
+  const int a = b.input("a", random_tensor({1, 64, 384}, 60));
+  const int m = b.input("m", random_tensor({1, 384, 256}, 61));
+  const int p = b.one("MatMul", {a, m});
+  const int r = b.one("Reshape", {p, b.constant("s", int64_tensor({4}, {1, 64, 16, 16}))});
+  const int g = b.one("GlobalAveragePool", {r});
+  const int sg = b.one("Sigmoid", {g});
+  b.output(b.one("Mul", {r, sg}));
+  // The products sum 384 terms of magnitude ~0.3: FP16 storage of results near 10 is within 2e-2.
+  expect_matches_cpu(b, 1e-4, 3e-2);
+}
+
+TEST(CudaKernels, BoxDecodeIntegerOps) {
+  KESTREL_REQUIRE_GPU();
+  GraphBuilder b;
+  const int score = b.input("score", random_tensor({1, 256}, 70, 0.f, 1.f));
+  const int idx = b.one("ArgMax", {score}, attrs({{"axis", int64_t(1)}, {"keepdims", int64_t(1)}}));
+  const int sixteen = b.constant("sixteen", int64_tensor({}, {16}));
+  const int row = b.one("Div", {idx, sixteen});
+  const int col = b.node("Mod", {idx, sixteen}, 1, attrs({{"fmod", int64_t(0)}}))[0];
+  const int colf = b.one("Cast", {col}, attrs({{"to", int64_t(1)}}));
+  const int rowf = b.one("Cast", {row}, attrs({{"to", int64_t(1)}}));
+  const int off = b.input("offset", random_tensor({1, 2, 256}, 71));
+  const int gidx = b.one("Expand", {b.one("Unsqueeze", {idx, b.constant("ax", int64_tensor({1}, {1}))}),
+                                    b.constant("shape", int64_tensor({3}, {1, 2, 1}))});
+  const int gathered = b.one("GatherElements", {off, gidx}, attrs({{"axis", int64_t(2)}}));
+  const int eq = b.one("Equal", {row, col});
+  const int w = b.one("Where", {eq, rowf, colf});
+  b.output(b.one("Add", {rowf, colf}));
+  b.output(gathered);
+  b.output(w);
+  b.output(idx);
+  expect_matches_cpu(b, 1e-6, 1e-2);
+}
+
+// ------------------------------------------------------------------------------- engines
+
+std::string smat_dir() {
+  const char* dir = std::getenv("KESTREL_SMAT_DIR");
+  return dir ? dir : "/tmp/smat_cuda";
+}
+
+struct SmatFiles {
+  std::string track, templ, reference;
+  bool present() const { return std::filesystem::exists(track) && std::filesystem::exists(reference); }
+};
+
+SmatFiles smat_files() {
+  const std::string d = smat_dir();
+  return {d + "/smat_track.onnx", d + "/smat_template.onnx", d + "/reference.npz"};
+}
+
+struct Quiet : ILogger {
+  void log(Severity s, const char* m) noexcept override {
+    if (s <= Severity::kERROR) std::fprintf(stderr, "%s\n", m);
+  }
+};
+
+std::vector<uint8_t> build_engine(const std::string& model, DeviceType device, bool fp16) {
+  Quiet logger;
+  Builder builder(logger);
+  auto network = builder.create_network();
+  OnnxParser parser(*network, logger);
+  EXPECT_TRUE(parser.parse_from_file(model).ok());
+  BuilderConfig config;
+  config.set_device(device);
+  if (fp16) config.set_flag(BuilderFlag::kFP16);
+  auto built = builder.build_serialized_network(*network, config);
+  EXPECT_TRUE(built.ok()) << built.status().message();
+  return built.ok() ? built.value() : std::vector<uint8_t>{};
+}
+
+NamedTensors run_engine(const std::vector<uint8_t>& bytes, const NamedTensors& feed) {
+  Quiet logger;
+  Runtime runtime(logger);
+  auto engine = runtime.deserialize(bytes.data(), bytes.size());
+  EXPECT_TRUE(engine.ok()) << engine.status().message();
+  if (!engine.ok()) return {};
+  auto context = engine.value()->create_execution_context();
+  NamedTensors outputs;
+  for (const TensorDesc& in : engine.value()->inputs()) {
+    auto it = std::find_if(feed.begin(), feed.end(), [&](const auto& kv) { return kv.first == in.name; });
+    EXPECT_NE(it, feed.end()) << in.name;
+    EXPECT_TRUE(context->set_tensor_address(in.name, const_cast<uint8_t*>(it->second.bytes.data())).ok());
+  }
+  for (const TensorDesc& out : engine.value()->outputs()) {
+    HostTensor t;
+    t.dtype = out.dtype;
+    t.shape = out.shape;
+    t.bytes.resize(size_t(t.numel()) * element_size(t.dtype));
+    outputs.emplace_back(out.name, std::move(t));
+  }
+  for (auto& [name, t] : outputs) EXPECT_TRUE(context->set_tensor_address(name, t.bytes.data()).ok());
+  EXPECT_TRUE(context->infer().ok());
+  EXPECT_TRUE(context->infer().ok());  // the second run replays the CUDA graph
+  return outputs;
+}
+
+double max_abs(const HostTensor& a, const HostTensor& b) {
+  return max_abs_diff(from_host_tensor(a), from_host_tensor(b));
+}
+
+// FP32 must match the CPU engine within fp32_tol absolute. FP16 must match within fp16_tol times
+// the output's range (max(1, max |value|)): FP16 storage rounds each layer's tensors to 11
+// significant bits, so end-to-end errors scale with the magnitudes (z reaches 9, offsets 2.2).
+void compare_smat(const std::string& model, double fp32_tol, double fp16_tol) {
+  const SmatFiles f = smat_files();
+  auto feed = load_npz(f.reference);
+  ASSERT_TRUE(feed.ok());
+  const NamedTensors cpu = run_engine(build_engine(model, DeviceType::kCPU, false), *feed);
+  for (bool fp16 : {false, true}) {
+    const NamedTensors gpu = run_engine(build_engine(model, DeviceType::kCUDA, fp16), *feed);
+    ASSERT_EQ(gpu.size(), cpu.size());
+    for (size_t i = 0; i < cpu.size(); ++i) {
+      const double d = max_abs(gpu[i].second, cpu[i].second);
+      const Tensor ref = from_host_tensor(cpu[i].second);
+      double range = 1;
+      for (int64_t j = 0; j < ref.numel(); ++j) range = std::max(range, std::fabs(ref.double_at(j)));
+      std::printf("%s %s %s: max abs error vs CPU %.3g (output range %.3g)\n",
+                  std::filesystem::path(model).filename().c_str(), fp16 ? "FP16" : "FP32", cpu[i].first.c_str(), d,
+                  range);
+      if (fp16 && cpu[i].first == "pred_boxes") continue;  // arg-max of an FP16 score map may pick a near-tie
+      EXPECT_LE(d, fp16 ? fp16_tol * range : fp32_tol) << cpu[i].first << (fp16 ? " FP16" : " FP32");
+    }
+  }
+}
+
+TEST(CudaEngines, SmatTrackingNetworkMatchesCpu) {
+  KESTREL_REQUIRE_GPU();
+  if (!smat_files().present()) GTEST_SKIP() << "SMAT exports not found in " << smat_dir() << " (set KESTREL_SMAT_DIR)";
+  compare_smat(smat_files().track, 1e-4, 3e-2);
+}
+
+TEST(CudaEngines, SmatTemplateEncoderMatchesCpu) {
+  KESTREL_REQUIRE_GPU();
+  if (!smat_files().present()) GTEST_SKIP() << "SMAT exports not found in " << smat_dir() << " (set KESTREL_SMAT_DIR)";
+  compare_smat(smat_files().templ, 1e-4, 3e-2);
+}
+
+TEST(CudaEngines, RoundTripAndGraphReplay) {
+  KESTREL_REQUIRE_GPU();
+  if (!smat_files().present()) GTEST_SKIP() << "SMAT exports not found in " << smat_dir() << " (set KESTREL_SMAT_DIR)";
+  const SmatFiles f = smat_files();
+  auto feed = load_npz(f.reference);
+  ASSERT_TRUE(feed.ok());
+  for (bool fp16 : {false, true}) {
+    const std::vector<uint8_t> bytes = build_engine(f.track, DeviceType::kCUDA, fp16);
+    Quiet logger;
+    Runtime runtime(logger);
+    auto engine = runtime.deserialize(bytes.data(), bytes.size());
+    ASSERT_TRUE(engine.ok()) << engine.status().message();
+    auto again = engine.value()->serialize();
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again.value(), bytes) << "serialize(deserialize(engine)) must give the same bytes";
+    EXPECT_EQ(engine.value()->summary().device, DeviceType::kCUDA);
+    EXPECT_TRUE(engine.value()->summary().target.count("cuda.compute_capability"));
+    // Graph replay equals plain launches, bit for bit, also after rebinding.
+    auto data = std::make_shared<engine::EngineData>(engine::deserialize_engine(bytes.data(), bytes.size()));
+    std::vector<Tensor> feeds;
+    for (int id : data->graph.inputs) {
+      const std::string& name = data->graph.values[size_t(id)].name;
+      auto it = std::find_if(feed->begin(), feed->end(), [&](const auto& kv) { return kv.first == name; });
+      ASSERT_NE(it, feed->end());
+      feeds.push_back(from_host_tensor(it->second));
+    }
+    const auto plain = run(data, feeds, false);
+    const auto graphed = run(data, feeds, true, 3);
+    for (size_t i = 0; i < plain.size(); ++i) EXPECT_EQ(max_abs_diff(plain[i], graphed[i]), 0.0) << i;
+  }
+}
+
+TEST(CudaEngines, RefusesOtherComputeCapability) {
+  KESTREL_REQUIRE_GPU();
+  GraphBuilder b;
+  b.output(b.one("Relu", {b.input("x", random_tensor({4}, 1))}));
+  auto e = compile_for(b.g, DeviceType::kCUDA, false);
+  e->target["cuda.compute_capability"] = "1.0";
+  try {
+    cuda::check_compatible(*e);
+    FAIL() << "an engine for compute capability 1.0 was accepted";
+  } catch (const Error& err) {
+    EXPECT_NE(std::string(err.what()).find("compute capability 1.0"), std::string::npos) << err.what();
+  }
+  e = compile_for(b.g, DeviceType::kCUDA, false);
+  e->target["cublas.version"] = "1.0.0";
+  EXPECT_THROW(cuda::check_compatible(*e), Error);
+}
+
+TEST(CudaEngines, UnsupportedOpIsNamed) {
+  KESTREL_REQUIRE_GPU();
+  GraphBuilder b;
+  const int x = b.input("x", random_tensor({1, 3, 8, 8}, 1));
+  b.output(b.one("LRN", {x}, attrs({{"size", int64_t(3)}})));
+  auto e = std::make_shared<engine::EngineData>();
+  e->device = DeviceType::kCUDA;
+  e->graph = b.g;
+  passes::optimize(e->graph);
+  try {
+    cuda::compile_graph(e->graph, false, true);
+    FAIL() << "LRN has no CUDA kernel";
+  } catch (const Error& err) {
+    EXPECT_NE(std::string(err.what()).find("no CUDA kernel for LRN"), std::string::npos) << err.what();
+  }
+}
+
+}  // namespace
+}  // namespace kestrel
