@@ -135,7 +135,7 @@ def kestrel_rows(args, onnx_dir):
             with open(os.path.join(args.out_dir, f"kestrel_{precision}_b{batch}.json")) as f:
                 report = json.load(f)
             rows.append((f"Kestrel {precision.upper()}" + (f", batch {batch}" if batch > 1 else ""), batch,
-                         report["gpu_compute"]["median"]))
+                         report["gpu_compute"]["median_ms"]))
     return rows
 
 

@@ -38,6 +38,8 @@ def parse_args(argv):
     p.add_argument("--minutes", type=float, help="training-loop budget (whole run, resumes included)")
     p.add_argument("--steps", type=int, help="stop after this many steps")
     p.add_argument("--resume", action="store_true", help="continue from OUT/resume.pth")
+    p.add_argument("--init-checkpoint", help="start from these weights (official layout) with a new "
+                   "optimizer and schedule: fine-tuning, or more training when no resume.pth is kept")
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3, help="peak AdamW learning rate")
     p.add_argument("--weight-decay", type=float, default=1e-4)
@@ -144,6 +146,11 @@ def main(argv=None) -> int:
     model = build_model(device, progress["seed"])
     optimizer = make_optimizer(model, args, device)
     scaler = make_scaler(amp_dtype)
+    if args.init_checkpoint and not resume:
+        from smat.checkpoint import read_state_dict
+        model.load_state_dict(read_state_dict(args.init_checkpoint), strict=True)
+        log["init_checkpoint"] = args.init_checkpoint
+        print(f"initialised from {args.init_checkpoint}", flush=True)
     if resume:
         model.load_state_dict(resume["net"], strict=True)
         optimizer.load_state_dict(resume["optimizer"])
