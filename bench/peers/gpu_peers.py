@@ -6,7 +6,7 @@
 PyTorch (the installed 2.x) runs our SMAT definition (python/smat) with the same weights as the
 ONNX files Kestrel builds from: eager FP32 (TF32 off) and FP16, both again captured in one CUDA
 graph, torch.compile(mode="reduce-overhead") FP16, eager FP16 at batch N; Kestrel builds FP32 and
-FP16 engines (batch 1 and, with a batch profile, N) and times them with `kestrel bench`. ONNX
+FP16 engines (batch 1, and batch N from an export with a fixed batch of N) and times them with `kestrel bench`. ONNX
 Runtime's CPU provider is timed too where it is installed. Prints one Markdown table with the
 median latency of each and its ratio to Kestrel FP16, and writes OUT/gpu_peers.json.
 
@@ -118,12 +118,22 @@ def torch_rows(args, model):
     return rows
 
 
+def export(args, out_dir, batch):
+    cmd = [sys.executable, os.path.join(REPO, "python", "smat", "export.py"), "--out-dir", out_dir,
+           "--batch", str(batch)]
+    cmd += ["--checkpoint", args.checkpoint] if args.checkpoint else ["--seed", str(args.seed)]
+    subprocess.run(cmd, check=True, capture_output=True)
+    return out_dir
+
+
 def kestrel_rows(args, onnx_dir):
     rows = []
+    batched_dir = export(args, os.path.join(args.out_dir, f"onnx_b{args.batch}"), args.batch)
     for precision in ("fp32", "fp16"):
         for batch in (1, args.batch):
-            cmd = [args.kestrel, "bench", os.path.join(onnx_dir, "smat_track.onnx"), "--device", "cuda",
-                   "--batch", str(batch), "--duration-s", "2",
+            model_dir = onnx_dir if batch == 1 else batched_dir
+            cmd = [args.kestrel, "bench", os.path.join(model_dir, "smat_track.onnx"), "--device", "cuda",
+                   "--duration-s", "2",
                    "--json", os.path.join(args.out_dir, f"kestrel_{precision}_b{batch}.json")]
             if precision == "fp16":
                 cmd.append("--fp16")
@@ -161,12 +171,7 @@ def main():
     args = parse_args()
     os.makedirs(args.out_dir, exist_ok=True)
     model = load_model(args)
-    onnx_dir = args.onnx_dir
-    if onnx_dir is None:
-        onnx_dir = os.path.join(args.out_dir, "onnx")
-        export = [sys.executable, os.path.join(REPO, "python", "smat", "export.py"), "--out-dir", onnx_dir]
-        export += ["--checkpoint", args.checkpoint] if args.checkpoint else ["--seed", str(args.seed)]
-        subprocess.run(export, check=True)
+    onnx_dir = args.onnx_dir or export(args, os.path.join(args.out_dir, "onnx"), 1)
     rows = kestrel_rows(args, onnx_dir) + torch_rows(args, model) + ort_row(onnx_dir, args.iters)
     base = next((ms for name, b, ms in rows if name == "Kestrel FP16"), None)
     print(f"\nSMAT tracking network on {torch.cuda.get_device_name()} (torch {torch.__version__})\n")

@@ -39,9 +39,14 @@ def _parse_args(argv):
     parser.add_argument("--opset", type=int, default=17,
                         help=f"ONNX opset, {MIN_OPSET}..{MAX_OPSET} (default 17)")
     parser.add_argument("--out-dir", required=True, help="folder for the output files")
+    parser.add_argument("--batch", type=int, default=1,
+                        help="fixed batch size of the exported networks (default 1)")
     parser.add_argument("--dynamic-batch", action="store_true",
-                        help="export the batch dimension as dynamic (for batched engines; default 1)")
+                        help="export the batch dimension as dynamic (torch 1.13 writes an If node "
+                             "for the box decode then, which Kestrel's importer does not take yet)")
     args = parser.parse_args(argv)
+    if args.batch < 1:
+        parser.error(f"--batch must be at least 1, got {args.batch}")
     if not MIN_OPSET <= args.opset <= MAX_OPSET:
         parser.error(f"--opset must be in {MIN_OPSET}..{MAX_OPSET}, got {args.opset}")
     return args
@@ -96,7 +101,7 @@ def main(argv=None) -> int:
     gen = torch.Generator().manual_seed(args.seed + _INPUT_SEED_OFFSET)
     # A dynamic batch is traced with a batch of 2: tracing with 1 lets the exporter treat the
     # batch as a broadcastable 1 and insert runtime branches (If nodes).
-    batch = 2 if args.dynamic_batch else 1
+    batch = max(args.batch, 2) if args.dynamic_batch else args.batch
     template = torch.rand(batch, 3, TEMPLATE_SIZE, TEMPLATE_SIZE, generator=gen)
     search = torch.rand(batch, 3, SEARCH_SIZE, SEARCH_SIZE, generator=gen)
 
@@ -118,7 +123,7 @@ def main(argv=None) -> int:
     template_path = os.path.join(args.out_dir, "smat_template.onnx")
     _export_onnx(encoder, (template,), template_path, ["template"], ["z"], args.opset,
                  args.dynamic_batch)
-    print(_summary(template_path, f"template [{'N' if args.dynamic_batch else 1},3,{TEMPLATE_SIZE},{TEMPLATE_SIZE}] -> z "
+    print(_summary(template_path, f"template [{'N' if args.dynamic_batch else batch},3,{TEMPLATE_SIZE},{TEMPLATE_SIZE}] -> z "
                                   f"{list(z.shape)}, opset {args.opset}, {weights}"))
 
     track_path = os.path.join(args.out_dir, "smat_track.onnx")

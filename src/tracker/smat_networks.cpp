@@ -48,12 +48,6 @@ void bind(ExecutionContext& context, const std::string& name, float* data, const
   KESTREL_CHECK(s.ok(), "{}: {}", path, s.message());
 }
 
-void require_cpu(const Engine& engine, const std::string& path) {
-  KESTREL_CHECK(engine.summary().device == DeviceType::kCPU,
-                "{}: this engine runs on {}; the tracker drives CPU engines only so far (its GPU preprocessing "
-                "path is not written yet)",
-                path, to_string(engine.summary().device));
-}
 
 }  // namespace
 
@@ -62,8 +56,8 @@ SmatNetworks::SmatNetworks(const std::string& template_path, const std::string& 
     : template_path_(template_path), track_path_(track_path) {
   template_engine_ = load_engine(template_path, {options.config, 1}, logger);
   track_engine_ = load_engine(track_path, options, logger);
-  require_cpu(*template_engine_, template_path);
-  require_cpu(*track_engine_, track_path);
+  // Engines of any device: the tracker binds host buffers, which a GPU engine stages through its
+  // own device memory around each inference (crop and normalisation stay on the host so far).
 
   // Template engine: one input, one output.
   const auto t_in = template_engine_->inputs(), t_out = template_engine_->outputs();
