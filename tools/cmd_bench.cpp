@@ -1,7 +1,8 @@
 // kestrel bench MODEL|ENGINE [--device cuda|cpu] [--fp16] [--batch N] [--warmup-ms 200]
-//   [--duration-s 3] [--iterations N] [--no-cuda-graph] [--per-layer] [--json OUT.json]
+//   [--duration-s 3] [--iterations N] [--no-cuda-graph] [--per-layer] [--threads N] [--json OUT.json]
 // A trtexec-like summary: throughput; latency min/mean/median/p90/p95/p99; host-to-device copy,
 // GPU compute and device-to-host copy timed separately with CUDA events; enqueue (host) time.
+// On the CPU, --per-layer times each layer with the host clock (the layers run one after another).
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -14,13 +15,12 @@
 
 #include "cli_common.h"
 #include "core/file_io.h"
+#include "engine/backend.h"
+#include "engine/engine_data.h"
 #include "subcommand.h"
 
 #if KESTREL_WITH_CUDA
 #include <cuda_runtime.h>
-
-#include "engine/backend.h"
-#include "engine/engine_data.h"
 #endif
 
 namespace kestrel::cli {
@@ -104,6 +104,47 @@ Result<std::vector<uint8_t>> engine_bytes(const BenchOptions& opt, ILogger& logg
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
+// Prints a per-layer profile (by op and kernel, then the slowest layers); returns it as JSON.
+nlohmann::json print_per_layer(const std::vector<engine::LayerTime>& sum, const char* how) {
+  std::map<std::string, std::pair<int, double>> by_op;
+  nlohmann::json layers = nlohmann::json::array();
+  double total = 0;
+  for (const engine::LayerTime& t : sum) {
+    by_op[t.op_type + " " + t.kernel].first += 1;
+    by_op[t.op_type + " " + t.kernel].second += t.ms;
+    total += t.ms;
+    layers.push_back({{"name", t.name}, {"op", t.op_type}, {"kernel", t.kernel}, {"ms", t.ms}});
+  }
+  fmt::print("per-layer profile ({}, {} layers after fusion, sum {:.4f} ms):\n", how, sum.size(), total);
+  std::vector<std::pair<std::string, std::pair<int, double>>> ops(by_op.begin(), by_op.end());
+  std::sort(ops.begin(), ops.end(), [](const auto& a, const auto& b) { return a.second.second > b.second.second; });
+  for (const auto& [name, v] : ops)
+    fmt::print("  {:<48} {:>4} layers {:>9.4f} ms ({:.1f}%)\n", name, v.first, v.second, 100 * v.second / total);
+  std::vector<size_t> order(sum.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return sum[a].ms > sum[b].ms; });
+  fmt::print("  slowest layers:\n");
+  for (size_t k = 0; k < std::min<size_t>(15, order.size()); ++k)
+    fmt::print("    {:>8.4f} ms  {} ({}, {})\n", sum[order[k]].ms, sum[order[k]].name, sum[order[k]].op_type,
+               sum[order[k]].kernel);
+  return layers;
+}
+
+// The average of `runs` per-layer profiles after one warm-up profile.
+std::vector<engine::LayerTime> average_profiles(engine::Executor& exec, void* stream, int runs) {
+  std::vector<engine::LayerTime> sum;
+  for (int r = 0; r < runs + 1; ++r) {
+    std::vector<engine::LayerTime> times = exec.profile_layers(stream);
+    if (r == 0) {
+      sum = times;
+      for (engine::LayerTime& t : sum) t.ms = 0;
+      continue;
+    }
+    for (size_t i = 0; i < times.size() && i < sum.size(); ++i) sum[i].ms += times[i].ms / runs;
+  }
+  return sum;
+}
+
 int run(BenchOptions opt) {
   CliLogger logger(opt.build.verbose);
   if (opt.no_cuda_graph) setenv("KESTREL_CUDA_GRAPH", "0", 1);
@@ -113,7 +154,14 @@ int run(BenchOptions opt) {
   Runtime runtime(logger);
   auto engine = runtime.deserialize(bytes->data(), bytes->size(), opt.model);
   if (!engine) return report_error(engine.status().message());
-  auto context = engine.value()->create_execution_context();
+  // --threads applies to engine files too (else a CPU context takes the engine's default).
+  ExecutionOptions execution;
+  try {
+    execution = make_runner_options(opt.build).execution;
+  } catch (const std::invalid_argument& e) {
+    return report_error(e.what());
+  }
+  auto context = engine.value()->create_execution_context(execution);
   if (!context) return report_error(fmt::format("{}: cannot create an execution context", opt.model));
   const EngineSummary summary = engine.value()->summary();
   const bool cuda = summary.device == DeviceType::kCUDA;
@@ -302,6 +350,19 @@ int run(BenchOptions opt) {
     report["gpu_compute_back_to_back_ms"] = back_to_back_ms;
   }
 
+  // CPU: the executor of a fresh context with the same threads, each layer timed on the host.
+  if (!cuda && opt.per_layer) {
+    try {
+      auto data = std::make_shared<engine::EngineData>(engine::deserialize_engine(bytes->data(), bytes->size()));
+      auto exec = engine::require_backend(DeviceType::kCPU).create_executor(data);
+      exec->configure(execution);
+      for (size_t i = 0; i < data->graph.inputs.size() && i < host_in.size(); ++i)
+        exec->bind(data->graph.inputs[i], host_in[i]);
+      report["per_layer"] = print_per_layer(average_profiles(*exec, nullptr, 20), "host clock around each layer");
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "kestrel: per-layer profile failed: {}\n", e.what());
+    }
+  }
 #if KESTREL_WITH_CUDA
   if (cuda && opt.per_layer) {
     try {
@@ -311,40 +372,8 @@ int run(BenchOptions opt) {
         auto it = std::find(data->graph.inputs.begin(), data->graph.inputs.end(), id);
         exec->bind(id, dev_in[size_t(it - data->graph.inputs.begin())]);
       }
-      std::vector<engine::LayerTime> sum;
-      const int runs = 20;
-      for (int r = 0; r < runs + 1; ++r) {
-        std::vector<engine::LayerTime> times = exec->profile_layers(stream);
-        if (r == 0) {  // warm-up
-          sum = times;
-          for (engine::LayerTime& t : sum) t.ms = 0;
-          continue;
-        }
-        for (size_t i = 0; i < times.size(); ++i) sum[i].ms += times[i].ms / runs;
-      }
-      std::map<std::string, std::pair<int, double>> by_op;
-      nlohmann::json layers = nlohmann::json::array();
-      double total = 0;
-      for (const engine::LayerTime& t : sum) {
-        by_op[t.op_type + " " + t.kernel].first += 1;
-        by_op[t.op_type + " " + t.kernel].second += t.ms;
-        total += t.ms;
-        layers.push_back({{"name", t.name}, {"op", t.op_type}, {"kernel", t.kernel}, {"ms", t.ms}});
-      }
-      fmt::print("per-layer profile (plain launches with events, {} layers after fusion, sum {:.4f} ms):\n",
-                 sum.size(), total);
-      std::vector<std::pair<std::string, std::pair<int, double>>> ops(by_op.begin(), by_op.end());
-      std::sort(ops.begin(), ops.end(), [](const auto& a, const auto& b) { return a.second.second > b.second.second; });
-      for (const auto& [name, v] : ops)
-        fmt::print("  {:<48} {:>4} layers {:>9.4f} ms ({:.1f}%)\n", name, v.first, v.second, 100 * v.second / total);
-      std::vector<size_t> order(sum.size());
-      std::iota(order.begin(), order.end(), 0);
-      std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return sum[a].ms > sum[b].ms; });
-      fmt::print("  slowest layers:\n");
-      for (size_t k = 0; k < std::min<size_t>(15, order.size()); ++k)
-        fmt::print("    {:>8.4f} ms  {} ({}, {})\n", sum[order[k]].ms, sum[order[k]].name, sum[order[k]].op_type,
-                   sum[order[k]].kernel);
-      report["per_layer"] = layers;
+      const std::vector<engine::LayerTime> sum = average_profiles(*exec, stream, 20);
+      report["per_layer"] = print_per_layer(sum, "plain launches with events");
     } catch (const std::exception& e) {
       fmt::print(stderr, "kestrel: per-layer profile failed: {}\n", e.what());
     }
@@ -380,7 +409,7 @@ std::function<int()> setup(CLI::App& app) {
   app.add_option("--iterations", opt->iterations, "Timed iterations (overrides --duration-s)")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--no-cuda-graph", opt->no_cuda_graph, "Launch layers one by one instead of replaying a CUDA graph");
-  app.add_flag("--per-layer", opt->per_layer, "Also time each layer (CUDA)");
+  app.add_flag("--per-layer", opt->per_layer, "Also time each layer");
   app.add_option("--json", opt->json, "Write the results as JSON");
   add_build_options(app, opt->build);
   return [opt] { return run(*opt); };

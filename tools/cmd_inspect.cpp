@@ -26,7 +26,8 @@ nlohmann::json to_json(const Engine& engine) {
   nlohmann::json layers = nlohmann::json::array();
   for (const LayerInfo& l : engine.layers())
     layers.push_back({{"name", l.name}, {"op", l.op_type}, {"precision", l.precision}, {"inputs", l.inputs},
-                      {"outputs", l.outputs}, {"fused_from", l.fused_from}, {"kernel", l.kernel}});
+                      {"outputs", l.outputs}, {"fused_from", l.fused_from}, {"kernel", l.kernel},
+                      {"quantization", l.quantization}});
   return {{"producer", s.producer},
           {"format_version", s.format_version},
           {"device", to_string(s.device)},
@@ -52,6 +53,7 @@ void print_text(const std::string& model, const Engine& engine) {
   for (const LayerInfo& l : layers) {
     fmt::print("  {:<22} {:<7} {:<10} {}", l.op_type, l.precision, l.kernel, l.name);
     if (!l.fused_from.empty()) fmt::print("  (fused: {})", fmt::join(l.fused_from, ", "));
+    if (!l.quantization.empty()) fmt::print("  [{}]", l.quantization);
     fmt::print("\n");
   }
 }

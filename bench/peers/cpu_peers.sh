@@ -85,6 +85,10 @@ ort_median() {
   node "$REPO/bench/peers/ort_latency.js" "$1" "$2" "$RUNS" "$WARMUP" | sed -n 's/.*median_ms=\([0-9.]*\).*/\1/p'
 }
 
+# A model's label: its folder and name, so that models called alike (an exported and a trained
+# smat_track.onnx) keep separate figures.
+label_of() { echo "$(basename "$(dirname "$1")")/$(basename "$1" .onnx)"; }
+
 median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else print a[int((NR + 1) / 2)]}'; }
 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs"
@@ -94,27 +98,27 @@ echo "onnxruntime-node $ORT_VERSION; kestrel $("$KESTREL" --version 2>/dev/null 
 declare -A ORT KES
 for model in "${MODELS[@]}"; do
   [ -f "$model" ] || die "no model $model"
-  name="$(basename "$model" .onnx)"
+  name="$(label_of "$model")"
   for t in $THREADS; do
-    "$KESTREL" build "$model" -o "$PEERS/$name.t$t.engine" --device cpu --threads "$t" >/dev/null
+    "$KESTREL" build "$model" -o "$PEERS/${name//\//_}.t$t.engine" --device cpu --threads "$t" >/dev/null
   done
   for round in $(seq "$ROUNDS"); do
     for t in $THREADS; do
       ORT["$name/$t"]+="$(ort_median "$model" "$t") "
-      KES["$name/$t"]+="$(kestrel_median "$PEERS/$name.t$t.engine" "$t") "
+      KES["$name/$t"]+="$(kestrel_median "$PEERS/${name//\//_}.t$t.engine" "$t") "
     done
   done
 done
 echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-printf '%-18s %7s %12s %12s %22s   %s\n' model threads onnxruntime kestrel "kestrel/onnxruntime" "per round (ort | kestrel)"
+printf '%-30s %7s %12s %12s %22s   %s\n' model threads onnxruntime kestrel "kestrel/onnxruntime" "per round (ort | kestrel)"
 for model in "${MODELS[@]}"; do
-  name="$(basename "$model" .onnx)"
+  name="$(label_of "$model")"
   for t in $THREADS; do
     o="$(echo ${ORT["$name/$t"]} | tr ' ' '\n' | median)"
     k="$(echo ${KES["$name/$t"]} | tr ' ' '\n' | median)"
     ratio="$(awk -v k="$k" -v o="$o" 'BEGIN {if (o > 0) printf "%.2f (%.2fx faster)", k / o, o / k; else print "n/a"}')"
-    printf '%-18s %7s %9s ms %9s ms %22s   %s| %s\n' "$name" "$t" "$o" "$k" "$ratio" "${ORT["$name/$t"]}" "${KES["$name/$t"]}"
+    printf '%-30s %7s %9s ms %9s ms %22s   %s| %s\n' "$name" "$t" "$o" "$k" "$ratio" "${ORT["$name/$t"]}" "${KES["$name/$t"]}"
   done
 done
 echo "(latency medians in ms, batch 1: the median over rounds of each round's median)"

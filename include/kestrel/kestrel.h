@@ -138,6 +138,8 @@ struct LayerInfo {
   std::vector<std::string> outputs;
   std::vector<std::string> fused_from;
   std::string kernel;  // implementation chosen at build time
+  // QDQ layers (inputs from DequantizeLinear): the scales, e.g. "x: 0.0123; w: 16 per-channel 0.001..0.004".
+  std::string quantization;
 };
 
 struct EngineSummary {

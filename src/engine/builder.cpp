@@ -5,6 +5,7 @@
 #include "engine/engine_data.h"
 #include "engine/network_impl.h"
 #include "passes/pass.h"
+#include "passes/rewrite_utils.h"
 
 namespace kestrel {
 namespace {
@@ -41,28 +42,6 @@ void resolve_input_shapes(ir::Graph& graph, const BuilderConfig& config) {
   }
 }
 
-// Graph outputs must be produced by a node, so that each has its own buffer the caller can bind:
-// an output that folded to a constant, or that is a graph input, gets an explicit copy.
-void give_outputs_producers(ir::Graph& graph) {
-  const std::vector<int> producer = graph.producers();
-  for (int& out : graph.outputs) {
-    if (producer[size_t(out)] >= 0) continue;
-    const int source = out;
-    ir::Value copy = graph.values[size_t(source)];
-    copy.constant.reset();
-    graph.values[size_t(source)].name = graph.unique_name(copy.name + "_source");
-    const int copy_id = graph.add_value(std::move(copy));
-    ir::Node node;
-    node.name = graph.unique_name(graph.values[size_t(copy_id)].name + "_copy");
-    node.op_type = "Identity";
-    node.opset = graph.opset;
-    node.inputs = {source};
-    node.outputs = {copy_id};
-    graph.nodes.push_back(std::move(node));
-    out = copy_id;
-  }
-}
-
 }  // namespace
 
 Result<std::vector<uint8_t>> Builder::build_serialized_network(const NetworkDefinition& network,
@@ -87,7 +66,7 @@ Result<std::vector<uint8_t>> Builder::build_serialized_network(const NetworkDefi
     try {
       resolve_input_shapes(engine.graph, config);
       passes::optimize(engine.graph);
-      give_outputs_producers(engine.graph);
+      passes::give_outputs_producers(engine.graph);
       engine.graph.sort();
       backend.compile(engine, config);
     } catch (const Error& e) {

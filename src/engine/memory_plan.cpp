@@ -15,17 +15,11 @@ bool lives_in_arena(const ir::Graph& graph, int value, const std::vector<int>& p
   return producer[size_t(value)] >= 0 && !graph.is_graph_output(value) && !graph.values[size_t(value)].constant;
 }
 
-struct Interval {
-  int value;
-  size_t first, last;  // node indices of definition and last use
-  uint64_t bytes;
-};
-
 }  // namespace
 
 MemoryPlan plan_memory(const ir::Graph& graph) {
   const std::vector<int> producer = graph.producers();
-  std::vector<Interval> intervals;
+  std::vector<LiveInterval> intervals;
   std::vector<int> interval_of(graph.values.size(), -1);
   for (size_t v = 0; v < graph.values.size(); ++v) {
     if (!lives_in_arena(graph, int(v), producer)) continue;
@@ -38,22 +32,28 @@ MemoryPlan plan_memory(const ir::Graph& graph) {
       if (in != ir::kNoValue && interval_of[size_t(in)] >= 0)
         intervals[size_t(interval_of[size_t(in)])].last = std::max(intervals[size_t(interval_of[size_t(in)])].last, n);
 
-  // Largest first, each at the lowest offset that no placed, time-overlapping value uses.
+  MemoryPlan plan;
+  plan.offsets.assign(graph.values.size(), kNotInArena);
+  const std::vector<uint64_t> offsets = place_intervals(intervals, &plan.arena_bytes);
+  for (size_t i = 0; i < intervals.size(); ++i) plan.offsets[size_t(intervals[i].value)] = int64_t(offsets[i]);
+  return plan;
+}
+
+std::vector<uint64_t> place_intervals(const std::vector<LiveInterval>& intervals, uint64_t* arena_bytes) {
   std::vector<size_t> order(intervals.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return intervals[a].bytes > intervals[b].bytes; });
-
-  MemoryPlan plan;
-  plan.offsets.assign(graph.values.size(), kNotInArena);
+  std::vector<uint64_t> offsets(intervals.size(), 0);
   std::vector<size_t> placed;
+  std::vector<std::pair<uint64_t, uint64_t>> busy;  // [begin, end) of overlapping placements
+  *arena_bytes = 0;
   for (size_t i : order) {
-    const Interval& cur = intervals[i];
-    std::vector<std::pair<uint64_t, uint64_t>> busy;  // [begin, end) of overlapping placements
+    const LiveInterval& cur = intervals[i];
+    busy.clear();
     for (size_t j : placed) {
-      const Interval& other = intervals[j];
+      const LiveInterval& other = intervals[j];
       if (other.last < cur.first || cur.last < other.first) continue;
-      const uint64_t begin = uint64_t(plan.offsets[size_t(other.value)]);
-      busy.emplace_back(begin, begin + other.bytes);
+      busy.emplace_back(offsets[j], offsets[j] + other.bytes);
     }
     std::sort(busy.begin(), busy.end());
     uint64_t offset = 0;
@@ -61,11 +61,11 @@ MemoryPlan plan_memory(const ir::Graph& graph) {
       if (offset + cur.bytes <= begin) break;
       offset = std::max(offset, end);
     }
-    plan.offsets[size_t(cur.value)] = int64_t(offset);
-    plan.arena_bytes = std::max(plan.arena_bytes, offset + cur.bytes);
+    offsets[i] = offset;
+    *arena_bytes = std::max(*arena_bytes, offset + cur.bytes);
     placed.push_back(i);
   }
-  return plan;
+  return offsets;
 }
 
 void validate_plan(const ir::Graph& graph, const MemoryPlan& plan) {

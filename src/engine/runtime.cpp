@@ -1,4 +1,6 @@
 // Runtime::deserialize and the Engine's read-only views.
+#include <algorithm>
+
 #include "engine/api_guard.h"
 #include "engine/backend.h"
 #include "engine/engine_impl.h"
@@ -22,6 +24,29 @@ const char* precision_name(const ir::Graph& graph, const ir::Node& node) {
     case ir::Precision::kINT8: return "int8";
     default: return "fp32";
   }
+}
+
+// A layer reads QDQ inputs when its data and weight inputs (the first two) come from
+// DequantizeLinear: it has int8 semantics whatever kernel computes it (docs/int8.md).
+std::string quantization_of(const ir::Graph& graph, const std::vector<int>& producer, const ir::Node& node) {
+  if (node.op_type == "DequantizeLinear" || node.op_type == "QuantizeLinear") return "";
+  std::string text;
+  const size_t checked = std::min<size_t>(node.inputs.size(), 2);
+  for (size_t i = 0; i < checked; ++i) {
+    const int in = node.inputs[i];
+    if (in == ir::kNoValue) continue;
+    const int p = producer[size_t(in)];
+    if (p < 0 || graph.nodes[size_t(p)].op_type != "DequantizeLinear") return "";
+    const ir::Node& dq = graph.nodes[size_t(p)];
+    const ir::Value& scale = graph.values[size_t(dq.inputs[1])];
+    if (!scale.constant || scale.constant->dtype() != DataType::kFLOAT) return "";
+    const float* s = scale.constant->data<float>();
+    const int64_t n = scale.constant->numel();
+    const auto [lo, hi] = std::minmax_element(s, s + n);
+    text += fmt::format("{}{}: ", text.empty() ? "" : "; ", graph.values[size_t(in)].name);
+    text += n == 1 ? fmt::format("scale {:.6g}", *lo) : fmt::format("{} per-channel scales {:.4g}..{:.4g}", n, *lo, *hi);
+  }
+  return text;
 }
 
 }  // namespace
@@ -51,8 +76,11 @@ EngineSummary Engine::summary() const {
 std::vector<LayerInfo> Engine::layers() const {
   const ir::Graph& graph = impl_->data->graph;
   std::vector<LayerInfo> out;
+  const std::vector<int> producer = graph.producers();
   for (const ir::Node& node : graph.nodes) {
-    LayerInfo info{node.name, node.op_type, precision_name(graph, node), {}, {}, node.fused_from, node.kernel};
+    LayerInfo info{node.name, node.op_type, precision_name(graph, node), {}, {}, node.fused_from, node.kernel, ""};
+    info.quantization = quantization_of(graph, producer, node);
+    if (!info.quantization.empty() && node.precision != ir::Precision::kFP16) info.precision = "int8";
     for (int in : node.inputs) info.inputs.push_back(in == ir::kNoValue ? "" : graph.values[size_t(in)].name);
     for (int o : node.outputs) info.outputs.push_back(o == ir::kNoValue ? "" : graph.values[size_t(o)].name);
     out.push_back(std::move(info));

@@ -18,6 +18,11 @@ constexpr size_t kMaxFoldedBytes = size_t(4) << 20;
 
 bool depends_only_on_shape(const ir::Node& node) { return node.op_type == "Shape" || node.op_type == "Size"; }
 
+// DequantizeLinear of a constant (an int8 weight of a QDQ model) stays a node: folding it would
+// store the weight as float32 again, four times the bytes, and hide from the backend that the
+// layer after it may run in INT8 (docs/int8.md).
+bool keeps_quantized_weight(const ir::Node& node) { return node.op_type == "DequantizeLinear" && node.domain.empty(); }
+
 bool all_inputs_constant(const ir::Graph& graph, const ir::Node& node, size_t* input_bytes) {
   *input_bytes = 0;
   for (int in : node.inputs) {
@@ -39,6 +44,7 @@ bool fold_constants(ir::Graph& graph) {
     size_t input_bytes = 0;
     const bool constant_inputs = all_inputs_constant(graph, node, &input_bytes);
     if (!constant_inputs && !depends_only_on_shape(node)) continue;
+    if (keeps_quantized_weight(node)) continue;
     size_t output_bytes = 0;
     for (int out : node.outputs)
       if (out != ir::kNoValue)

@@ -23,4 +23,24 @@ void remove_nodes(ir::Graph& graph, const std::vector<bool>& remove) {
   graph.nodes = std::move(kept);
 }
 
+void give_outputs_producers(ir::Graph& graph) {
+  const std::vector<int> producer = graph.producers();
+  for (int& out : graph.outputs) {
+    if (producer[size_t(out)] >= 0) continue;
+    const int source = out;
+    ir::Value copy = graph.values[size_t(source)];
+    copy.constant.reset();
+    graph.values[size_t(source)].name = graph.unique_name(copy.name + "_source");
+    const int copy_id = graph.add_value(std::move(copy));
+    ir::Node node;
+    node.name = graph.unique_name(graph.values[size_t(copy_id)].name + "_copy");
+    node.op_type = "Identity";
+    node.opset = graph.opset;
+    node.inputs = {source};
+    node.outputs = {copy_id};
+    graph.nodes.push_back(std::move(node));
+    out = copy_id;
+  }
+}
+
 }  // namespace kestrel::passes

@@ -10,6 +10,11 @@ namespace kestrel::passes {
 // it returns false.
 bool redirect_value(ir::Graph& graph, int from, int to);
 
+// Graph outputs must each be produced by a node, so that each has its own buffer the caller binds:
+// an output that folded to a constant, or that is a graph input, gets an explicit copy. Backends
+// that rerun folding after the builder call it again.
+void give_outputs_producers(ir::Graph& graph);
+
 // Removes the nodes whose index is flagged, keeping the order of the rest.
 void remove_nodes(ir::Graph& graph, const std::vector<bool>& remove);
 

@@ -140,5 +140,34 @@ class EngineFileTest(CliTestCase):
         self.assertGreater(info["weight_bytes"], 0)
 
 
+class QuantizeTest(CliTestCase):
+    def test_quantize_writes_a_qdq_model_and_a_tensorrt_cache(self):
+        cache, qdq = self.dir / "q.cache", self.dir / "q.qdq.onnx"
+        r = kestrel("quantize", self.model, "--calib-data", self.io, "--calib-algo", "minmax", "--calib-cache", cache,
+                    "-o", qdq)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(cache.read_text().splitlines()[0], "TRT-8601-MinMaxCalibration")
+        ops = [n.op_type for n in __import__("onnx").load(str(qdq)).graph.node]
+        self.assertIn("QuantizeLinear", ops)
+        self.assertIn("DequantizeLinear", ops)
+        # The cache alone builds an INT8 engine; inspect shows the conv as int8 with its scales.
+        engine = self.dir / "q.engine"
+        r = kestrel("build", self.model, "--int8", "--calib-cache", cache, "-o", engine)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = kestrel("inspect", engine)
+        self.assertRegex(r.stdout, r"int8 .*conv.*per-channel scales")
+
+    def test_unusable_cache_is_refused_naming_the_tensor(self):
+        cache = self.dir / "zero.cache"
+        cache.write_text("TRT-8601-EntropyCalibration2\nx: 00000000\n")
+        r = kestrel("quantize", self.model, "--calib-cache", cache, "-o", self.dir / "never.onnx")
+        self.assert_bad_input(r, cache, "'x'")
+        self.assertFalse((self.dir / "never.onnx").exists())
+
+    def test_missing_calibration_data(self):
+        r = kestrel("quantize", self.model, "--calib-data", self.dir / "nope.npz", "-o", self.dir / "never.onnx")
+        self.assert_bad_input(r, "nope.npz")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -4,21 +4,28 @@
 // portability check. Without a GPU each test skips and says why.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <memory>
+#include <optional>
 #include <random>
 
+#include "backend/cuda/copy_maps.h"
 #include "backend/cuda/cuda_backend.h"
 #include "core/error.h"
+#include "core/file_io.h"
 #include "core/fp16.h"
 #include "core/tensor.h"
 #include "engine/backend.h"
 #include "engine/engine_data.h"
 #include "engine/memory_plan.h"
 #include "kestrel/kestrel.h"
+#include "onnx/importer.h"
 #include "passes/pass.h"
 
 namespace kestrel {
@@ -94,6 +101,21 @@ ir::Attributes attrs(std::initializer_list<std::pair<const char*, ir::AttributeV
   for (const auto& [k, v] : list) a.set(k, v);
   return a;
 }
+
+// Sets an environment variable for the scope (the CUDA backend reads its fusion switches at build
+// time), then restores it, so that switches set for the whole run still hold for later tests.
+struct ScopedEnv {
+  std::string name;
+  std::optional<std::string> previous;
+  ScopedEnv(const char* n, const char* value) : name(n) {
+    if (const char* old = std::getenv(n)) previous = old;
+    setenv(n, value, 1);
+  }
+  ~ScopedEnv() {
+    if (previous) setenv(name.c_str(), previous->c_str(), 1);
+    else unsetenv(name.c_str());
+  }
+};
 
 std::shared_ptr<engine::EngineData> compile_for(const ir::Graph& source, DeviceType device, bool fp16) {
   auto e = std::make_shared<engine::EngineData>();
@@ -225,8 +247,15 @@ GraphBuilder conv_graph(Shape x, Shape w, bool bias, ir::Attributes a, uint32_t 
 
 TEST(CudaKernels, Conv1x1Gemm) {
   KESTREL_REQUIRE_GPU();
-  expect_matches_cpu(conv_graph({1, 128, 32, 32}, {256, 128, 1, 1}, true, conv_attrs(1, 1, 0, 1), 1));
-  expect_matches_cpu(conv_graph({2, 64, 16, 16}, {32, 64, 1, 1}, false, conv_attrs(1, 1, 0, 1), 2));
+  // The own GEMM kernel (opt-in) and cuBLAS (with the GEMM fusion switched off).
+  for (bool cublas : {false, true}) {
+    // The own kernel is opt-in (KESTREL_CUDA_GEMM_EPILOGUE=1); the switch-off wins over it.
+    const ScopedEnv on("KESTREL_CUDA_GEMM_EPILOGUE", "1");
+    std::unique_ptr<ScopedEnv> off;
+    if (cublas) off = std::make_unique<ScopedEnv>("KESTREL_CUDA_NO_GEMM_EPILOGUE", "1");
+    expect_matches_cpu(conv_graph({1, 128, 32, 32}, {256, 128, 1, 1}, true, conv_attrs(1, 1, 0, 1), 1));
+    expect_matches_cpu(conv_graph({2, 64, 16, 16}, {32, 64, 1, 1}, false, conv_attrs(1, 1, 0, 1), 2));
+  }
 }
 
 TEST(CudaKernels, ConvDepthwise3x3) {
@@ -237,8 +266,15 @@ TEST(CudaKernels, ConvDepthwise3x3) {
 
 TEST(CudaKernels, ConvDense3x3AndStem) {
   KESTREL_REQUIRE_GPU();
-  expect_matches_cpu(conv_graph({1, 128, 16, 16}, {64, 128, 3, 3}, true, conv_attrs(3, 1, 1, 1), 5));
-  expect_matches_cpu(conv_graph({1, 3, 64, 64}, {32, 3, 3, 3}, true, conv_attrs(3, 2, 1, 1), 6));
+  // Implicit GEMM (opt-in) and im2col + cuBLAS (with the GEMM fusion switched off).
+  for (bool cublas : {false, true}) {
+    // The own kernel is opt-in (KESTREL_CUDA_GEMM_EPILOGUE=1); the switch-off wins over it.
+    const ScopedEnv on("KESTREL_CUDA_GEMM_EPILOGUE", "1");
+    std::unique_ptr<ScopedEnv> off;
+    if (cublas) off = std::make_unique<ScopedEnv>("KESTREL_CUDA_NO_GEMM_EPILOGUE", "1");
+    expect_matches_cpu(conv_graph({1, 128, 16, 16}, {64, 128, 3, 3}, true, conv_attrs(3, 1, 1, 1), 5));
+    expect_matches_cpu(conv_graph({1, 3, 64, 64}, {32, 3, 3, 3}, true, conv_attrs(3, 2, 1, 1), 6));
+  }
 }
 
 TEST(CudaKernels, ConvIm2colBatchedAndGrouped) {
@@ -316,14 +352,25 @@ TEST(CudaKernels, ElementwiseBroadcast) {
 
 TEST(CudaKernels, InstanceNormGroupNorm) {
   KESTREL_REQUIRE_GPU();
-  for (Shape shape : {Shape{1, 1, 163840}, Shape{2, 1, 61440}, Shape{1, 1, 32768}, Shape{2, 3, 300}}) {
-    GraphBuilder b;
-    const int x = b.input("x", random_tensor(shape, 30, -2.f, 3.f));
-    const int64_t c = shape[1];
-    b.output(b.one("InstanceNormalization",
-                   {x, b.constant("s", random_tensor({c}, 31, 0.5f, 1.5f)), b.constant("b", random_tensor({c}, 32))},
-                   attrs({{"epsilon", 1e-5f}})));
-    expect_matches_cpu(b);
+  // Both paths: one launch (a cluster of blocks per instance) and statistics + normalisation
+  // (only the latter where the switch is set for the whole run).
+  const bool switched_off = std::getenv("KESTREL_CUDA_NO_SINGLE_PASS_NORM") != nullptr;
+  for (bool single_pass : {true, false}) {
+    if (single_pass && switched_off) continue;
+    const ScopedEnv on("KESTREL_CUDA_SINGLE_PASS_NORM", "1");  // opt-in; the switch-off wins
+    std::unique_ptr<ScopedEnv> off;
+    if (!single_pass) off = std::make_unique<ScopedEnv>("KESTREL_CUDA_NO_SINGLE_PASS_NORM", "1");
+    for (Shape shape : {Shape{1, 1, 163840}, Shape{2, 1, 61440}, Shape{1, 1, 32768}, Shape{2, 3, 300}, Shape{1, 5, 7}}) {
+      GraphBuilder b;
+      const int x = b.input("x", random_tensor(shape, 30, -2.f, 3.f));
+      const int64_t c = shape[1];
+      b.output(b.one("InstanceNormalization",
+                     {x, b.constant("s", random_tensor({c}, 31, 0.5f, 1.5f)), b.constant("b", random_tensor({c}, 32))},
+                     attrs({{"epsilon", 1e-5f}})));
+      expect_matches_cpu(b);
+      auto e = compile_for(b.g, DeviceType::kCUDA, false);
+      EXPECT_EQ(e->graph.nodes[0].kernel, single_pass ? "cuda.instance_norm_1pass" : "cuda.instance_norm");
+    }
   }
 }
 
@@ -358,21 +405,136 @@ TEST(CudaFusion, GroupNormOneGroupWithAffine) {
   }
 }
 
-TEST(CudaKernels, SeparableAttentionPieces) {
-  KESTREL_REQUIRE_GPU();
-  // qkv split, softmax over tokens, weighted key sum, expand, ReLU(value) x context.
+// MobileViTv2's separable attention core as exported: qkv split, softmax over tokens, weighted key
+// sum, expand, ReLU(value) x context.
+GraphBuilder separable_attention_graph(int64_t batch, int64_t channels, int64_t positions, int64_t tokens,
+                                       uint32_t seed) {
   GraphBuilder b;
-  const int qkv = b.input("qkv", random_tensor({1, 257, 4, 320}, 40));
+  const int qkv = b.input("qkv", random_tensor({batch, 1 + 2 * channels, positions, tokens}, seed));
   Tensor split(DataType::kINT64, {3});
-  split.data<int64_t>()[0] = 1, split.data<int64_t>()[1] = 128, split.data<int64_t>()[2] = 128;
+  split.data<int64_t>()[0] = 1, split.data<int64_t>()[1] = channels, split.data<int64_t>()[2] = channels;
   const auto parts = b.node("Split", {qkv, b.constant("split", split)}, 3, attrs({{"axis", int64_t(1)}}));
   const int scores = b.one("Softmax", {parts[0]}, attrs({{"axis", int64_t(-1)}}));
   const int weighted = b.one("Mul", {parts[1], scores});
   const int context = b.one("ReduceSum", {weighted, b.constant("axes", int64_tensor({1}, {-1}))}, attrs({{"keepdims", int64_t(1)}}));
-  const int expanded = b.one("Expand", {context, b.constant("shape", int64_tensor({4}, {1, 128, 4, 320}))});
+  const int expanded =
+      b.one("Expand", {context, b.constant("shape", int64_tensor({4}, {batch, channels, positions, tokens}))});
   const int value = b.one("Relu", {parts[2]});
   b.output(b.one("Mul", {value, expanded}));
-  expect_matches_cpu(b);
+  return b;
+}
+
+TEST(CudaKernels, SeparableAttentionPieces) {
+  KESTREL_REQUIRE_GPU();
+  const ScopedEnv unfused("KESTREL_CUDA_NO_ATTENTION_FUSION", "1");  // the separate kernels, one per layer
+  expect_matches_cpu(separable_attention_graph(1, 128, 4, 320, 40));
+}
+
+TEST(CudaFusion, SeparableAttentionOneKernel) {
+  KESTREL_REQUIRE_GPU();
+  struct Case {
+    int64_t batch, channels, positions, tokens;
+  };
+  // SMAT's shapes (4 positions of 2x2 patches, 64 or 256 tokens), a batch, and odd sizes.
+  for (const Case c : {Case{1, 128, 4, 256}, Case{1, 256, 4, 64}, Case{2, 40, 3, 100}, Case{1, 17, 1, 1000}}) {
+    GraphBuilder b = separable_attention_graph(c.batch, c.channels, c.positions, c.tokens, 41);
+    expect_matches_cpu(b);
+    for (bool fp16 : {false, true}) {
+      auto e = compile_for(b.g, DeviceType::kCUDA, fp16);
+      const ir::Graph lowered = cuda::lower_for_cuda(e->graph, cuda::lowering_options(*e));
+      size_t fused = 0, others = 0;
+      for (const ir::Node& n : lowered.nodes) {
+        if (n.op_type == "SeparableAttention") {
+          ++fused;
+          EXPECT_EQ(n.kernel, "cuda.separable_attention");
+          EXPECT_EQ(n.fused_from.size(), 7u);
+        } else {
+          others += n.op_type != "Cast";
+        }
+      }
+      EXPECT_EQ(fused, 1u);
+      EXPECT_EQ(others, 0u) << "the whole chain should run as one kernel";
+    }
+  }
+}
+
+// GEMM convolutions with bias, residual and ReLU as one kernel (gemm_conv.cu): tile edges in every
+// dimension, both tile sizes, a batch, and the im2col path.
+TEST(CudaFusion, GemmConvEpilogueOneKernel) {
+  KESTREL_REQUIRE_GPU();
+  const ScopedEnv on("KESTREL_CUDA_GEMM_EPILOGUE", "1");  // the kernel is opt-in
+  // The kernel of the only layer (besides FP16 reformats), in FP32 and FP16.
+  auto check_kernel = [](const GraphBuilder& b, const char* fp32, const char* fp16) {
+    for (bool half : {false, true}) {
+      auto e = compile_for(b.g, DeviceType::kCUDA, half);
+      const ir::Graph lowered = cuda::lower_for_cuda(e->graph, cuda::lowering_options(*e));
+      size_t launched = 0;
+      for (const ir::Node& n : lowered.nodes) {
+        if (n.op_type == "Cast") continue;
+        ++launched;
+        EXPECT_EQ(n.kernel, half ? fp16 : fp32) << n.name;
+      }
+      EXPECT_EQ(launched, 1u);
+    }
+  };
+  auto check_one_kernel = [&](const GraphBuilder& b, const char* expected) { check_kernel(b, expected, expected); };
+  {  // 64x64 tiles (128 blocks)
+    GraphBuilder b = conv_graph({1, 64, 64, 64}, {128, 64, 1, 1}, true, conv_attrs(1, 1, 0, 1), 80, "Relu");
+    expect_matches_cpu(b);
+    check_one_kernel(b, "cuda.gemm_conv");
+  }
+  {  // above 2^26 multiply-adds FP32 stays on cuBLAS + the epilogue kernel; FP16 takes the fused kernel
+    GraphBuilder b = conv_graph({1, 128, 64, 64}, {256, 128, 1, 1}, true, conv_attrs(1, 1, 0, 1), 79, "Relu");
+    expect_matches_cpu(b);
+    check_kernel(b, "cublas.gemm+cuda.bias_act", "cuda.gemm_conv");
+  }
+  {  // 32x32 tiles, m not a multiple of the tile
+    GraphBuilder b = conv_graph({1, 128, 16, 16}, {96, 128, 1, 1}, true, conv_attrs(1, 1, 0, 1), 81);
+    expect_matches_cpu(b);
+    check_one_kernel(b, "cuda.gemm_conv");
+  }
+  {  // odd m, n and k, a batch of 2, residual and ReLU
+    GraphBuilder b;
+    const int x = b.input("x", random_tensor({2, 40, 7, 9}, 82));
+    const int r = b.input("r", random_tensor({2, 24, 7, 9}, 83));
+    const int y = b.one("Conv", {x, b.constant("w", random_tensor({24, 40, 1, 1}, 84, -0.2f, 0.2f)),
+                                 b.constant("b", random_tensor({24}, 85))}, conv_attrs(1, 1, 0, 1));
+    b.output(b.one("Relu", {b.one("Add", {y, r})}));
+    expect_matches_cpu(b);
+    check_one_kernel(b, "cuda.gemm_conv");
+  }
+  {  // residual without bias, large k (SMAT's widest 1x1 projections)
+    GraphBuilder b;
+    const int x = b.input("x", random_tensor({1, 512, 16, 16}, 86));
+    const int r = b.input("r", random_tensor({1, 256, 16, 16}, 87));
+    const int y = b.one("Conv", {x, b.constant("w", random_tensor({256, 512, 1, 1}, 88, -0.05f, 0.05f))},
+                        conv_attrs(1, 1, 0, 1));
+    b.output(b.one("Add", {r, y}));
+    expect_matches_cpu(b);
+    check_one_kernel(b, "cuda.gemm_conv");
+  }
+  {  // implicit-GEMM convolutions: 3x3 with padding, the stem with stride 2, dilation and odd kernels
+    GraphBuilder b = conv_graph({1, 32, 16, 16}, {48, 32, 3, 3}, true, conv_attrs(3, 1, 1, 1), 89, "Relu");
+    expect_matches_cpu(b);
+    check_one_kernel(b, "cuda.implicit_gemm_conv");
+    expect_matches_cpu(conv_graph({2, 3, 64, 64}, {32, 3, 3, 3}, true, conv_attrs(3, 2, 1, 1), 90, "Relu"));
+    // dilation 2, a 5x3 kernel with asymmetric padding (no ReLU: the bias alone is an epilogue)
+    ir::Attributes a = attrs({{"kernel_shape", std::vector<int64_t>{5, 3}},
+                              {"strides", std::vector<int64_t>{1, 2}},
+                              {"pads", std::vector<int64_t>{2, 0, 3, 1}},
+                              {"dilations", std::vector<int64_t>{2, 1}}});
+    GraphBuilder d = conv_graph({1, 16, 20, 18}, {24, 16, 5, 3}, true, a, 92);
+    expect_matches_cpu(d);
+    check_one_kernel(d, "cuda.implicit_gemm_conv");
+  }
+  {  // switched off at build time: cuBLAS and the separate epilogue kernel again
+    const ScopedEnv off("KESTREL_CUDA_NO_GEMM_EPILOGUE", "1");
+    GraphBuilder b = conv_graph({1, 64, 16, 16}, {32, 64, 1, 1}, true, conv_attrs(1, 1, 0, 1), 91, "Relu");
+    auto e = compile_for(b.g, DeviceType::kCUDA, false);
+    EXPECT_EQ(e->target.at("cuda.fusion.gemm_epilogue"), "off");
+    EXPECT_EQ(cuda::lower_for_cuda(e->graph, cuda::lowering_options(*e)).nodes[0].kernel, "cublas.gemm+cuda.bias_act");
+    expect_matches_cpu(b);
+  }
 }
 
 TEST(CudaKernels, MovementOps) {
@@ -390,6 +552,31 @@ TEST(CudaKernels, MovementOps) {
   const int dcr = b.one("DepthToSpace", {x}, attrs({{"blocksize", int64_t(2)}, {"mode", std::string("DCR")}}));
   b.output(b.one("Flatten", {dcr}, attrs({{"axis", int64_t(1)}})));
   expect_matches_cpu(b, 0.0, 1e-3);
+}
+
+// SMAT's patch fold, Slice -> Reshape -> DepthToSpace, and a Transpose of an Expand: each chain
+// runs as one composed strided copy.
+GraphBuilder copy_chain_graph() {
+  GraphBuilder b;
+  const int x = b.input("x", random_tensor({1, 128, 4, 320}, 52));
+  const int s = b.one("Slice", {x, b.constant("st", int64_tensor({1}, {64})), b.constant("en", int64_tensor({1}, {320})),
+                                b.constant("ax", int64_tensor({1}, {3}))});
+  const int r = b.one("Reshape", {s, b.constant("shape", int64_tensor({4}, {1, 512, 16, 16}))});
+  b.output(b.one("DepthToSpace", {r}, attrs({{"blocksize", int64_t(2)}, {"mode", std::string("CRD")}})));
+  const int y = b.input("y", random_tensor({3, 1, 5}, 53));
+  const int e = b.one("Expand", {y, b.constant("to", int64_tensor({3}, {3, 4, 5}))});
+  b.output(b.one("Transpose", {e}, attrs({{"perm", std::vector<int64_t>{2, 0, 1}}})));
+  return b;
+}
+
+TEST(CudaFusion, CopyChainsOneCopy) {
+  KESTREL_REQUIRE_GPU();
+  GraphBuilder b = copy_chain_graph();
+  expect_matches_cpu(b, 0.0, 1e-3);
+  auto e = compile_for(b.g, DeviceType::kCUDA, false);
+  const ir::Graph lowered = cuda::lower_for_cuda(e->graph, cuda::lowering_options(*e));
+  ASSERT_EQ(lowered.nodes.size(), 2u);
+  for (const ir::Node& n : lowered.nodes) EXPECT_EQ(n.op_type, "StridedCopy") << n.name;
 }
 
 TEST(CudaKernels, MatMulAndChannelAttention) {
@@ -429,11 +616,179 @@ TEST(CudaKernels, BoxDecodeIntegerOps) {
   expect_matches_cpu(b, 1e-6, 1e-2);
 }
 
+// ArgMax/ArgMin over few long lines run a block per line: ties (the first index wins, the last
+// with select_last) and an inner axis must come out as from the sequential scan.
+TEST(CudaKernels, ArgMaxBlockPerLine) {
+  KESTREL_REQUIRE_GPU();
+  Tensor ties = random_tensor({3, 300}, 95, 0.f, 5.f);
+  for (int64_t i = 0; i < ties.numel(); ++i) ties.data<float>()[i] = std::floor(ties.data<float>()[i]);
+  GraphBuilder b;
+  const int x = b.input("x", ties);
+  b.output(b.one("ArgMax", {x}, attrs({{"axis", int64_t(1)}, {"keepdims", int64_t(1)}})));
+  b.output(b.one("ArgMin", {x}, attrs({{"axis", int64_t(1)}, {"keepdims", int64_t(0)}, {"select_last_index", int64_t(1)}})));
+  const int z = b.input("z", random_tensor({2, 100, 3}, 96));
+  b.output(b.one("ArgMax", {z}, attrs({{"axis", int64_t(1)}, {"keepdims", int64_t(1)}})));
+  // FP16 storage keeps these small integers exact, so FP16 must agree exactly too.
+  expect_matches_cpu(b, 0.0, 0.0, /*check_fp16=*/true);
+}
+
+// ------------------------------------------------------------------------------- lowering (no GPU needed)
+
+std::string smat_dir_for_lowering();  // with the engine tests below
+
+// The fusion switches recorded in an engine decide how it is lowered when loaded.
+TEST(CudaLowering, OptionsFollowTheEngine) {
+  engine::EngineData e;
+  // Engines from before the switches: the default lowering (the opt-in kernels off).
+  EXPECT_FALSE(cuda::lowering_options(e).gemm_epilogue);
+  EXPECT_FALSE(cuda::lowering_options(e).single_pass_norm);
+  EXPECT_TRUE(cuda::lowering_options(e).separable_attention);
+  e.target["cuda.fusion"] = "on";
+  e.target["cuda.fusion.gemm_epilogue"] = "off";
+  e.target["cuda.fusion.separable_attention"] = "on";
+  EXPECT_FALSE(cuda::lowering_options(e).gemm_epilogue);
+  EXPECT_TRUE(cuda::lowering_options(e).separable_attention);
+  e.target["cuda.fusion"] = "off";
+  const cuda::LoweringOptions off = cuda::lowering_options(e);
+  EXPECT_FALSE(off.conv_epilogue || off.gemm_epilogue || off.separable_attention || off.single_pass_norm ||
+               off.copy_chains);
+}
+
+// The composed copies of the lowering, applied on the host, give what the CPU engine computes:
+// checks the composition itself without a GPU.
+TEST(CudaLowering, CopyChainsComposeExactly) {
+  GraphBuilder b = copy_chain_graph();
+  const auto cpu = run(compile_for(b.g, DeviceType::kCPU, false), b.feeds);
+  engine::EngineData e;
+  e.graph = b.g;
+  passes::optimize(e.graph);
+  e.graph.sort();
+  cuda::compile_graph(e.graph, false, true);
+  const ir::Graph lowered = cuda::lower_for_cuda(e.graph, true);
+  ASSERT_EQ(lowered.nodes.size(), 2u);
+  for (size_t o = 0; o < lowered.outputs.size(); ++o) {
+    const ir::Node* node = nullptr;
+    for (const ir::Node& n : lowered.nodes)
+      if (n.outputs[0] == lowered.outputs[o]) node = &n;
+    ASSERT_NE(node, nullptr);
+    EXPECT_EQ(node->op_type, "StridedCopy");
+    const std::optional<cuda::CopyMap> m = cuda::copy_map(lowered, *node);
+    ASSERT_TRUE(m.has_value());
+    const size_t feed = size_t(std::find(lowered.inputs.begin(), lowered.inputs.end(), node->inputs[0]) -
+                               lowered.inputs.begin());
+    ASSERT_LT(feed, b.feeds.size());
+    const Tensor& in = b.feeds[feed];
+    Tensor out(DataType::kFLOAT, lowered.values[size_t(lowered.outputs[o])].shape);
+    std::vector<int64_t> c(m->dims.size(), 0);
+    for (int64_t i = 0; i < out.numel(); ++i) {
+      int64_t src = m->base;
+      for (size_t d = 0; d < c.size(); ++d) src += c[d] * m->in_strides[d];
+      out.data<float>()[i] = in.data<float>()[src];
+      for (size_t d = c.size(); d-- > 0;) {
+        if (++c[d] < m->dims[d]) break;
+        c[d] = 0;
+      }
+    }
+    EXPECT_EQ(max_abs_diff(out, cpu[o]), 0.0) << "output " << o;
+  }
+  // A slice that breaks a reshape's carries is no single strided map: no composition.
+  const cuda::CopyMap slice{{4, 3}, {5, 1}, 1};    // columns 1..3 of a [4, 5] matrix
+  const cuda::CopyMap flat{{12}, {1}, 0};           // ... seen as 12 elements
+  const cuda::CopyMap every_other{{6}, {2}, 0};     // elements 0, 2, ..., 10 of those
+  EXPECT_FALSE(cuda::compose(flat, slice).has_value());
+  EXPECT_FALSE(cuda::compose(every_other, slice).has_value());
+  const cuda::CopyMap first_column{{4}, {3}, 0};    // element 0 of each row of the slice
+  const std::optional<cuda::CopyMap> column = cuda::compose(first_column, slice);
+  ASSERT_TRUE(column.has_value());
+  EXPECT_EQ(column->base, 1);
+  EXPECT_EQ(column->in_strides, std::vector<int64_t>{5});
+}
+
+// Kernel launches of a lowered graph as a CUDA graph replays them: the reshape-like copies alias
+// their input and launch nothing (see the executor), a kernel name "a+b+c" is three launches, the
+// instance norm is two (partial statistics, then the normalisation).
+size_t launches_of(const ir::Graph& lowered, const ir::Node& node) {
+  if (node.kernel == "cuda.copy" && !node.inputs.empty()) {
+    const int in = node.inputs[0];
+    const ir::Value& v = lowered.values[size_t(in)];
+    const std::vector<int> producer = lowered.producers();
+    if (producer[size_t(in)] >= 0 && !v.constant && !lowered.is_graph_output(in) &&
+        !lowered.is_graph_output(node.outputs[0]))
+      return 0;
+  }
+  if (node.kernel == "cuda.instance_norm") return 2;
+  return size_t(std::count(node.kernel.begin(), node.kernel.end(), '+')) + 1;
+}
+
+// The SMAT tracking network's lowering with and without the fusions of this backend, counted on
+// the host: the number of kernels is what a CUDA graph costs (about 1 us each on an H100).
+TEST(CudaLowering, SmatKernelCount) {
+  const std::string model = smat_dir_for_lowering();
+  if (model.empty()) GTEST_SKIP() << "SMAT export not found (set KESTREL_SMAT_DIR)";
+  const std::vector<uint8_t> bytes = read_file(model);
+  ir::Graph source = onnx_import::import_model(bytes.data(), bytes.size(), model);
+  for (int id : source.inputs) {  // the builder's static shapes: batch 1 for a dynamic first dimension
+    ir::Value& v = source.values[size_t(id)];
+    if (!v.shape.empty() && v.shape[0] < 0) v.shape[0] = 1;
+    v.shape_known = true;
+  }
+  passes::optimize(source);
+  source.sort();
+  for (bool fp16 : {false, true}) {
+    size_t totals[2] = {};
+    for (int fused = 0; fused < 2; ++fused) {
+      cuda::LoweringOptions options;  // before: only the Conv-epilogue and GroupNorm fusions
+      options.gemm_epilogue = options.separable_attention = options.single_pass_norm = options.copy_chains = fused == 1;
+      ir::Graph g = source;
+      cuda::compile_graph(g, fp16, options);
+      const ir::Graph lowered = cuda::lower_for_cuda(g, options);
+      std::map<std::string, std::pair<size_t, size_t>> per_kernel;  // op + kernel -> layers, launches
+      size_t total = 0;
+      for (const ir::Node& n : lowered.nodes) {
+        const size_t l = launches_of(lowered, n);
+        auto& [layers, launches] = per_kernel[n.op_type + " " + (l == 0 ? std::string("(alias)") : n.kernel)];
+        ++layers;
+        launches += l;
+        total += l;
+      }
+      std::printf("SMAT %s, %s: %zu layers, %zu kernel launches\n", fp16 ? "FP16" : "FP32",
+                  fused ? "with the GEMM-epilogue, attention, single-pass norm and copy-chain fusions" : "before them", lowered.nodes.size(), total);
+      for (const auto& [name, counts] : per_kernel)
+        std::printf("  %-60s %3zu layers %3zu launches\n", name.c_str(), counts.first, counts.second);
+      if (std::getenv("KESTREL_SMAT_PRINT_LAYERS")) {  // the whole lowered graph, for bisecting
+        for (const ir::Node& n : lowered.nodes) {
+          const ir::Value& out = lowered.values[size_t(n.outputs[0])];
+          std::printf("    %-22s %-32s %-5s %-18s %s\n", n.op_type.c_str(), n.kernel.c_str(), dtype_name(out.dtype),
+                      shape_str(out.shape).c_str(), n.name.c_str());
+        }
+      }
+      totals[fused] = total;
+      if (fused) {
+        for (const ir::Node& n : lowered.nodes) {
+          // FP32 keeps its largest GEMMs on cuBLAS + the epilogue kernel (see fused_gemm in ops_nn.cpp).
+          if (fp16) EXPECT_EQ(n.kernel.find("cuda.bias_act"), std::string::npos) << n.name << " " << n.kernel;
+          EXPECT_NE(n.op_type, "Softmax") << n.name << ": the attention should be fused";
+        }
+      }
+    }
+    EXPECT_LT(totals[1], totals[0]);
+  }
+}
+
 // ------------------------------------------------------------------------------- engines
 
 std::string smat_dir() {
   const char* dir = std::getenv("KESTREL_SMAT_DIR");
   return dir ? dir : "/tmp/smat_cuda";
+}
+
+// The SMAT tracking export for the host-only lowering test: $KESTREL_SMAT_DIR, else the trained
+// model in the source tree; empty when neither is there.
+std::string smat_dir_for_lowering() {
+  for (const std::string& path : {smat_dir() + "/smat_track.onnx", std::string(KESTREL_SOURCE_DIR) +
+                                                                       "/models/smat_synthetic/smat_track.onnx"})
+    if (std::filesystem::exists(path)) return path;
+  return "";
 }
 
 struct SmatFiles {

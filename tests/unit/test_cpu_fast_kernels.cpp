@@ -284,7 +284,31 @@ TEST(CpuFastConv, PointwiseAroundSmat) {
                        {act(rnd({1, s.cin, s.h, s.w})), weight(rnd({s.cout, s.cin, 1, 1}, -scale, scale)),
                         weight(rnd({s.cout}))},
                        1, conv_attrs({1, 1}, {0, 0, 0, 0}));
-    check_case(c, {"cpu.onednn.conv"});
+    check_case(c, {"cpu.onednn.conv", "cpu.onednn.pointwise"});
+  }
+  // A batch of two, odd channels, no bias: the matmul form broadcasts the weights over images.
+  Case batched = make_case("1x1 batch 2 odd", "Conv",
+                           {act(rnd({2, 19, 5, 7})), weight(rnd({13, 19, 1, 1}, -0.2f, 0.2f))}, 1,
+                           conv_attrs({1, 1}, {0, 0, 0, 0}));
+  check_case(batched, {"cpu.onednn.conv", "cpu.onednn.pointwise"});
+}
+
+// The matmul form of 1x1 convolutions only takes what a matmul computes: stride 1, no padding,
+// one group.
+TEST(CpuFastConv, PointwiseMatmulRefusesStridesPadsAndGroups) {
+  const KernelImpl* impl = cpu::fast::find_kernel_impl("Conv", "cpu.onednn.pointwise");
+  ASSERT_NE(impl, nullptr);
+  Case strided = make_case("1x1 s2", "Conv", {act(rnd({1, 16, 8, 8})), weight(rnd({16, 16, 1, 1}))}, 1,
+                           conv_attrs({2, 2}, {0, 0, 0, 0}));
+  Case padded = make_case("1x1 pad", "Conv", {act(rnd({1, 16, 8, 8})), weight(rnd({16, 16, 1, 1}))}, 1,
+                          conv_attrs({1, 1}, {1, 0, 0, 1}));
+  Case grouped = make_case("1x1 groups", "Conv", {act(rnd({1, 16, 8, 8})), weight(rnd({16, 8, 1, 1}))}, 1,
+                           conv_attrs({1, 1}, {0, 0, 0, 0}, 2));
+  Case dense = make_case("3x3", "Conv", {act(rnd({1, 16, 8, 8})), weight(rnd({16, 16, 3, 3}))}, 1,
+                         conv_attrs({1, 1}, {1, 1, 1, 1}));
+  for (const Case* c : {&strided, &padded, &grouped, &dense}) {
+    EXPECT_FALSE(impl->accepts(c->graph, c->graph.nodes[0])) << c->name;
+    check_case(*c, {"cpu.onednn.conv"});  // the others still match the reference
   }
 }
 
@@ -350,7 +374,7 @@ TEST(CpuFastConv, FusedActivationsAndResiduals) {
                        {act(rnd({1, 128, 4, 80})), weight(rnd({192, 128, 1, 1}, -0.1f, 0.1f)), absent(),
                         act(rnd({1, 192, 4, 80}))},
                        1, a, 1, "kestrel");
-  check_case(ffn, {"cpu.onednn.conv"});
+  check_case(ffn, {"cpu.onednn.conv", "cpu.onednn.pointwise"});
 }
 
 TEST(CpuFastConv, OneHotUnfoldGathers) {

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "backend/cpu/fast/kernel.h"
+#include "engine/backend.h"
 #include "engine/engine_data.h"
 #include "kestrel/kestrel.h"
 #include "support/op_test.h"
@@ -161,6 +162,35 @@ TEST(CpuFastEngine, ThreadCountsGiveTheSameOutputs) {
   ExecutionOptions bad;
   bad.cpu_threads = -1;
   EXPECT_EQ(engine->create_execution_context(bad), nullptr);
+}
+
+// kestrel bench --per-layer on the CPU: one timed entry per layer, named and with its kernel, and
+// the profiled run computes the same outputs as an inference.
+TEST(CpuFastEngine, ProfilesEveryLayerWithItsKernel) {
+  std::vector<uint8_t> bytes = build(tiny_conv_model_bytes(), nullptr, 2);
+  ASSERT_FALSE(bytes.empty());
+  auto data = std::make_shared<engine::EngineData>(engine::deserialize_engine(bytes.data(), bytes.size()));
+  auto exec = engine::require_backend(DeviceType::kCPU).create_executor(data);
+  ExecutionOptions options;
+  options.cpu_threads = 2;
+  exec->configure(options);
+  const ir::Value& x = data->graph.values[size_t(data->graph.inputs[0])];
+  const Tensor input = random_float(x.shape, 11);
+  exec->bind(data->graph.inputs[0], const_cast<void*>(input.raw()));
+  const ir::Value& y = data->graph.values[size_t(data->graph.outputs[0])];
+  Tensor profiled(y.dtype, y.shape), inferred(y.dtype, y.shape);
+  exec->bind(data->graph.outputs[0], profiled.raw());
+
+  const std::vector<engine::LayerTime> times = exec->profile_layers(nullptr);
+  ASSERT_EQ(times.size(), data->graph.nodes.size());
+  for (size_t i = 0; i < times.size(); ++i) {
+    EXPECT_EQ(times[i].name, data->graph.nodes[i].name);
+    EXPECT_EQ(times[i].kernel.rfind(data->graph.nodes[i].kernel, 0), 0u) << times[i].kernel;
+    EXPECT_GE(times[i].ms, 0.0);
+  }
+  exec->bind(data->graph.outputs[0], inferred.raw());
+  exec->enqueue(nullptr);
+  EXPECT_TRUE(tensors_near(profiled, inferred, 0.0, 0.0));
 }
 
 TEST(CpuFastEngine, RefusesEnginesForAnotherInstructionSet) {

@@ -30,6 +30,7 @@
 #include "engine/backend.h"
 #include "ir/op_registry.h"
 #include "passes/pass.h"
+#include "passes/rewrite_utils.h"
 
 namespace kestrel::cpu {
 namespace {
@@ -103,30 +104,30 @@ class CpuExecutor : public engine::Executor {
     ensure_prepared();
     omp_set_num_threads(threads_);
     for (size_t i = 0; i < layers_.size(); ++i) {
-      Layer& layer = layers_[i];
       const auto start = profile_.enabled ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-      try {
-        if (layer.fast) {
-          for (size_t k = 0; k < layer.inputs.size(); ++k)
-            layer.input_data[k] = layer.inputs[k] == ir::kNoValue ? nullptr : data_[size_t(root_[size_t(layer.inputs[k])])];
-          for (size_t k = 0; k < layer.outputs.size(); ++k)
-            layer.output_data[k] = layer.outputs[k] == ir::kNoValue ? nullptr : data_[size_t(root_[size_t(layer.outputs[k])])];
-          fast::RunContext ctx;
-          ctx.inputs = layer.input_data.data();
-          ctx.outputs = layer.output_data.data();
-          ctx.scratch = scratch_.get();
-          ctx.threads = threads_;
-          layer.fast->run(ctx);
-        } else {
-          layer.reference(*layer.context);
-        }
-      } catch (const Error& e) {
-        fail("{}: {}", ir::describe(*layer.node), e.what());
-      }
+      run_layer(layers_[i]);
       if (profile_.enabled)
         profile_.ms[i] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     }
     if (profile_.enabled) ++profile_.runs;
+  }
+
+  // One inference with a wall-clock timer around each layer (kestrel bench --per-layer). The CPU
+  // finishes each layer before the next starts, so the times add up to the inference.
+  std::vector<engine::LayerTime> profile_layers(void*) override {
+    ensure_prepared();
+    omp_set_num_threads(threads_);
+    std::vector<engine::LayerTime> times;
+    times.reserve(layers_.size());
+    for (Layer& layer : layers_) {
+      const auto start = std::chrono::steady_clock::now();
+      run_layer(layer);
+      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      const std::string detail = layer.fast ? layer.fast->detail() : "";
+      times.push_back({layer.node->name, ir::qualified_op_type(*layer.node),
+                       detail.empty() ? layer.node->kernel : layer.node->kernel + ": " + detail, ms});
+    }
+    return times;
   }
 
   void synchronize(void*) override {}
@@ -141,6 +142,27 @@ class CpuExecutor : public engine::Executor {
     ReferenceKernel reference = nullptr;
     std::unique_ptr<KernelContext> context;  // reference kernels: views into views_
   };
+
+  void run_layer(Layer& layer) {
+    try {
+      if (layer.fast) {
+        for (size_t k = 0; k < layer.inputs.size(); ++k)
+          layer.input_data[k] = layer.inputs[k] == ir::kNoValue ? nullptr : data_[size_t(root_[size_t(layer.inputs[k])])];
+        for (size_t k = 0; k < layer.outputs.size(); ++k)
+          layer.output_data[k] = layer.outputs[k] == ir::kNoValue ? nullptr : data_[size_t(root_[size_t(layer.outputs[k])])];
+        fast::RunContext ctx;
+        ctx.inputs = layer.input_data.data();
+        ctx.outputs = layer.output_data.data();
+        ctx.scratch = scratch_.get();
+        ctx.threads = threads_;
+        layer.fast->run(ctx);
+      } else {
+        layer.reference(*layer.context);
+      }
+    } catch (const Error& e) {
+      fail("{}: {}", ir::describe(*layer.node), e.what());
+    }
+  }
 
   void ensure_prepared() {
     if (!prepared_) configure(ExecutionOptions{});
@@ -347,28 +369,6 @@ class TimedCandidate {
   double best_ = 1e30;
 };
 
-// The CPU rewrites run the device-independent passes again, whose constant folding may turn the
-// copies the builder gave constant graph outputs into constants again: every graph output must be
-// produced by a layer (its buffer is the caller's), so copies are added back where needed.
-void give_outputs_producers(ir::Graph& graph) {
-  const std::vector<int> producer = graph.producers();
-  for (int& out : graph.outputs) {
-    if (producer[size_t(out)] >= 0) continue;
-    const int source = out;
-    ir::Value copy = graph.values[size_t(source)];
-    copy.constant.reset();
-    graph.values[size_t(source)].name = graph.unique_name(copy.name + "_source");
-    const int copy_id = graph.add_value(std::move(copy));
-    ir::Node node;
-    node.name = graph.unique_name(graph.values[size_t(copy_id)].name + "_copy");
-    node.op_type = "Identity";
-    node.opset = graph.opset;
-    node.inputs = {source};
-    node.outputs = {copy_id};
-    graph.nodes.push_back(std::move(node));
-    out = copy_id;
-  }
-}
 
 // KESTREL_CPU_DISABLE=name,name: kernel implementations the builder must not choose (for
 // ablations and for bisecting a wrong result); "fusions" also skips the CPU-only rewrites, and
@@ -412,7 +412,7 @@ void compile(engine::EngineData& engine, const BuilderConfig& config) {
   };
   if (!is_disabled("fusions")) {
     passes::optimize(graph, DeviceType::kCPU);
-    give_outputs_producers(graph);
+    passes::give_outputs_producers(graph);
   }
   graph.sort();
 

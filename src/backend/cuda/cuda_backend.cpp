@@ -12,6 +12,7 @@
 
 #include "backend/cuda/cuda_backend.h"
 #include "backend/cuda/cuda_ops.h"
+#include "backend/cuda/lowering.h"
 #include "core/fp16.h"
 #include "engine/backend.h"
 #include "engine/memory_plan.h"
@@ -23,6 +24,10 @@ constexpr const char* kFactDeviceName = "cuda.device_name";
 constexpr const char* kFactRuntime = "cuda.runtime_version";
 constexpr const char* kFactCublas = "cublas.version";
 constexpr const char* kFactFusion = "cuda.fusion";  // "on" or "off" (KESTREL_CUDA_NO_FUSION at build time)
+constexpr const char* kFactGemmEpilogue = "cuda.fusion.gemm_epilogue";  // KESTREL_CUDA_NO_GEMM_EPILOGUE
+constexpr const char* kFactAttention = "cuda.fusion.separable_attention";  // KESTREL_CUDA_NO_ATTENTION_FUSION
+constexpr const char* kFactSinglePassNorm = "cuda.fusion.single_pass_norm";  // KESTREL_CUDA_NO_SINGLE_PASS_NORM
+constexpr const char* kFactCopyChains = "cuda.fusion.copy_chains";  // KESTREL_CUDA_NO_COPY_FOLDING
 
 namespace {
 
@@ -319,16 +324,43 @@ void apply_precision(ir::Graph& graph) {
 
 }  // namespace
 
+// The own GEMM-with-epilogue kernels and the one-launch InstanceNorm are opt-in: on the H100 they
+// measured slower than cuBLAS + the epilogue kernel and the two-pass norm (SMAT FP16 3.33 ms against
+// 1.03 ms; the implicit-GEMM 3x3 convolutions of the head took 0.15 ms each), so they wait for faster
+// tiles before becoming the default.
+LoweringOptions LoweringOptions::from_environment() {
+  if (std::getenv("KESTREL_CUDA_NO_FUSION")) return all(false);
+  const auto opted_in = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v != nullptr && std::strcmp(v, "1") == 0;
+  };
+  LoweringOptions o;
+  o.gemm_epilogue = opted_in("KESTREL_CUDA_GEMM_EPILOGUE") && !std::getenv("KESTREL_CUDA_NO_GEMM_EPILOGUE");
+  o.separable_attention = !std::getenv("KESTREL_CUDA_NO_ATTENTION_FUSION");
+  o.single_pass_norm = opted_in("KESTREL_CUDA_SINGLE_PASS_NORM") && !std::getenv("KESTREL_CUDA_NO_SINGLE_PASS_NORM");
+  o.copy_chains = !std::getenv("KESTREL_CUDA_NO_COPY_FOLDING");
+  return o;
+}
+
 ir::Graph lower_for_cuda(const ir::Graph& engine_graph, bool fusion) {
+  return lower_for_cuda(engine_graph, LoweringOptions::all(fusion));
+}
+
+ir::Graph lower_for_cuda(const ir::Graph& engine_graph, const LoweringOptions& options) {
   ir::Graph graph = engine_graph;
   for (ir::Node& node : graph.nodes) node.fused_from.clear();  // recomputed by the fusions below
   for (const ir::Node& node : graph.nodes)
     KESTREL_CHECK(find_cuda_kernel(node.op_type) != nullptr, "{}: no CUDA kernel for {} (opset {})", ir::describe(node),
                   node.op_type, node.opset);
-  if (fusion) {
+  // The attention rewrite matches FP32 values and plain Mul/Relu layers: before the others.
+  if (options.separable_attention) fuse_separable_attention(graph);
+  if (options.conv_epilogue) {
     fuse_group_norm(graph);
     fuse_conv_epilogues(graph);
   }
+  if (options.gemm_epilogue) mark_fused_gemm_convs(graph);
+  if (options.single_pass_norm) mark_single_pass_norms(graph);
+  if (options.copy_chains) fold_copy_chains(graph);
   apply_precision(graph);
   // Constants that only FP32 layers read before the FP16 rewrite now have no reader.
   const std::vector<int> uses = graph.use_counts();
@@ -348,12 +380,23 @@ ir::Graph lower_for_cuda(const ir::Graph& engine_graph, bool fusion) {
 
 namespace {
 
-bool fusion_enabled(const engine::EngineData& engine) {
-  auto it = engine.target.find(kFactFusion);
-  return it == engine.target.end() || it->second != "off";
+// A switch an engine does not record takes its default: engines from before the switches.
+bool fact_on(const engine::EngineData& engine, const char* key, bool absent = true) {
+  auto it = engine.target.find(key);
+  return it == engine.target.end() ? absent : it->second != "off";
 }
 
 }  // namespace
+
+LoweringOptions lowering_options(const engine::EngineData& engine) {
+  if (!fact_on(engine, kFactFusion)) return LoweringOptions::all(false);
+  LoweringOptions o;
+  o.gemm_epilogue = fact_on(engine, kFactGemmEpilogue, false);
+  o.separable_attention = fact_on(engine, kFactAttention);
+  o.single_pass_norm = fact_on(engine, kFactSinglePassNorm, false);
+  o.copy_chains = fact_on(engine, kFactCopyChains);
+  return o;
+}
 
 void compile(engine::EngineData& engine, const BuilderConfig& config) {
   const DeviceFacts facts = current_device_facts();
@@ -361,14 +404,22 @@ void compile(engine::EngineData& engine, const BuilderConfig& config) {
   engine.target[kFactDeviceName] = facts.device_name;
   engine.target[kFactRuntime] = facts.runtime_version;
   engine.target[kFactCublas] = facts.cublas_version;
-  const bool fusion = !std::getenv("KESTREL_CUDA_NO_FUSION");
-  engine.target[kFactFusion] = fusion ? "on" : "off";
-  compile_graph(engine.graph, config.get_flag(BuilderFlag::kFP16), fusion);
+  const LoweringOptions options = LoweringOptions::from_environment();
+  engine.target[kFactFusion] = options.conv_epilogue ? "on" : "off";
+  engine.target[kFactGemmEpilogue] = options.gemm_epilogue ? "on" : "off";
+  engine.target[kFactAttention] = options.separable_attention ? "on" : "off";
+  engine.target[kFactSinglePassNorm] = options.single_pass_norm ? "on" : "off";
+  engine.target[kFactCopyChains] = options.copy_chains ? "on" : "off";
+  compile_graph(engine.graph, config.get_flag(BuilderFlag::kFP16), options);
 }
 
 void compile_graph(ir::Graph& graph, bool fp16, bool fusion) {
+  compile_graph(graph, fp16, LoweringOptions::all(fusion));
+}
+
+void compile_graph(ir::Graph& graph, bool fp16, const LoweringOptions& options) {
   assign_node_precision(graph, fp16);
-  const ir::Graph lowered = lower_for_cuda(graph, fusion);
+  const ir::Graph lowered = lower_for_cuda(graph, options);
   // Record the choices on the engine's own (ONNX-level) layers: the kernel of each layer, the
   // layers each fused layer absorbed, and "(fused)" on the absorbed ones.
   std::map<std::string, const ir::Node*> by_name;
@@ -462,7 +513,7 @@ class CudaExecutor : public engine::Executor {
  public:
   explicit CudaExecutor(std::shared_ptr<const engine::EngineData> engine, const ExecutorOptions& options)
       : engine_(std::move(engine)),
-        graph_(lower_for_cuda(engine_->graph, fusion_enabled(*engine_))),
+        graph_(lower_for_cuda(engine_->graph, lowering_options(*engine_))),
         use_graph_(options.cuda_graph && !env_flag("KESTREL_CUDA_DEBUG", false)) {
     const ir::Graph& graph = graph_;
     KESTREL_CUDA_CHECK(cudaStreamCreateWithFlags(&own_stream_, cudaStreamNonBlocking));

@@ -27,11 +27,29 @@ DeviceFacts current_device_facts();
 // choose each layer's kernel; records kernel, precision and fused_from on the engine's layers,
 // which stay plain ONNX layers (the engine file's graph must pass ONNX shape inference on load).
 // Throws naming the node for anything without a CUDA kernel.
+// The fusions of the lowering, each of which can be turned off at build time (the choice is
+// recorded in the engine's target map, so that loading lowers the same way).
+struct LoweringOptions {
+  bool conv_epilogue = true;        // Conv+Add+Relu into the Conv, GroupNorm's affine into the norm
+  bool gemm_epilogue = true;        // GEMM convolutions with their epilogue as one kernel
+  bool separable_attention = true;  // the separable-attention chain as one kernel
+  bool single_pass_norm = true;     // InstanceNormalization in one launch (statistics and normalisation)
+  bool copy_chains = true;          // chains of data-movement layers as one strided copy
+  static LoweringOptions all(bool on) { return {on, on, on, on, on}; }
+  // KESTREL_CUDA_NO_FUSION (all), KESTREL_CUDA_NO_ATTENTION_FUSION, KESTREL_CUDA_NO_COPY_FOLDING;
+  // opt-in (slower than the default path on the H100 so far): KESTREL_CUDA_GEMM_EPILOGUE=1,
+  // KESTREL_CUDA_SINGLE_PASS_NORM=1 (KESTREL_CUDA_NO_GEMM_EPILOGUE / _NO_SINGLE_PASS_NORM still win).
+  static LoweringOptions from_environment();
+};
+void compile_graph(ir::Graph& graph, bool fp16, const LoweringOptions& options);
 void compile_graph(ir::Graph& graph, bool fp16, bool fusion = true);
 // Load time (and build time): the engine's graph as the executor runs it: Conv epilogue and
 // GroupNorm fusions, FP16 tensors as FP16 values with reformatting Casts and FP16 constants,
-// kernels chosen per layer. Deterministic, so build and load agree.
+// kernels chosen per layer. Deterministic, so build and load agree. Needs no GPU.
+ir::Graph lower_for_cuda(const ir::Graph& engine_graph, const LoweringOptions& options);
 ir::Graph lower_for_cuda(const ir::Graph& engine_graph, bool fusion);
+// The options an engine was built with (from its target map; absent keys mean on).
+LoweringOptions lowering_options(const engine::EngineData& engine);
 void compile(engine::EngineData& engine, const BuilderConfig& config);
 // Load time: refuses engines built for another compute capability or CUDA/cuBLAS major version.
 void check_compatible(const engine::EngineData& engine);

@@ -68,6 +68,11 @@ struct CudaKernelRegistrar {
 // Fusion attributes the backend adds to Conv nodes (see fusion in cuda_backend.cpp).
 constexpr const char* kAttrActivation = "kestrel_activation";  // "Relu"
 constexpr const char* kAttrResidual = "kestrel_residual";      // 1: input 3 is added before the activation
+// 1: a GEMM convolution with an epilogue runs as one kernel (gemm_conv.cu) instead of cuBLAS and
+// the separate epilogue kernel (set by the lowering, see fuse_gemm_epilogue.cpp).
+constexpr const char* kAttrFusedGemm = "kestrel_fused_gemm";
+// 1: InstanceNormalization runs in one launch where the instance fits (instance_norm_cluster.cu).
+constexpr const char* kAttrSinglePassNorm = "kestrel_single_pass";
 // InstanceNormalization followed by a per-channel affine (inputs 3 and 4): channel of flat index i
 // is (i / inner) % channels.
 constexpr const char* kAttrAffineInner = "kestrel_affine_inner";

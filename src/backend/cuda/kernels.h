@@ -96,6 +96,34 @@ void launch_im2col(DType dtype, const Conv2d& p, const void* x, void* col, cudaS
 void launch_bias_act(DType dtype, void* y, const void* bias, const void* residual, int n, int c, int64_t spatial,
                      Activation act, cudaStream_t stream);
 
+// One-kernel GEMM convolution with its epilogue:
+//   Y_b[m, j] = act(sum_k W[m, k] X_b[k, j] + bias[m] + residual_b[m, j])
+// W is [m, k] row-major, Y and the residual [batch, m, n]; bias and residual may be null. X_b is
+// the [k, n] row-major matrix at x + b * x_batch_stride (1x1 convolutions), or with `implicit`
+// the im2col matrix of the convolution `conv` read straight from its NCHW input (k = c*kh*kw,
+// n = oh*ow; no im2col launch, no scratch). FP16 runs on tensor cores (FP32 accumulation), FP32 on
+// the CUDA cores in FP32 (no TF32, so it matches the CPU reference like cuBLAS does).
+struct GemmConv {
+  int batch = 1, m = 0, n = 0, k = 0;
+  int64_t x_batch_stride = 0;
+  Activation act = Activation::kNone;
+  bool implicit = false;
+  Conv2d conv;  // with `implicit`
+};
+void launch_gemm_conv(DType dtype, const GemmConv& p, const void* w, const void* x, const void* bias,
+                      const void* residual, void* y, cudaStream_t stream);
+
+// ---------------------------------------------------------------- fused attention
+// kestrel.SeparableAttention (src/ir/ops/fused.cpp) on QKV [batch, 1 + 2C, positions, tokens]:
+// softmax of the query over the tokens, context[c] = sum_t K[c, t] softmax[t], and
+// Y[batch, c, positions, tokens] = relu(V[c, t]) * context[c], all in one kernel (FP32 inside).
+struct SeparableAttentionShape {
+  int batch = 1, channels = 0, positions = 1, tokens = 0;
+};
+constexpr int kSeparableAttentionMaxTokens = 8192;  // the softmax weights live in shared memory
+void launch_separable_attention(DType dtype, const SeparableAttentionShape& p, const void* qkv, void* y,
+                                cudaStream_t stream);
+
 // ---------------------------------------------------------------- normalisation and reductions
 // InstanceNormalization on [n, c, spatial]: statistics in float32 (Welford partials over chunks of
 // each instance, merged), then y = (x - mean) / sqrt(var + eps) * scale[c] + bias[c]. `workspace`
@@ -112,6 +140,12 @@ int64_t instance_norm_workspace_bytes(int n, int c, int64_t spatial);
 void launch_instance_norm_ws(DType dtype, const void* x, const void* scale, const void* bias, void* y, int n, int c,
                              int64_t spatial, float epsilon, void* workspace, const ChannelAffine& affine,
                              cudaStream_t stream);
+// The same in one launch: a cluster of 8 blocks per instance (instance_norm_cluster.cu). For
+// instances that fit (instance_norm_single_pass_fits); needs no workspace.
+bool instance_norm_single_pass_fits(int n, int c, int64_t spatial);
+void launch_instance_norm_single_pass(DType dtype, const void* x, const void* scale, const void* bias, void* y, int n,
+                                      int c, int64_t spatial, float epsilon, const ChannelAffine& affine,
+                                      cudaStream_t stream);
 // Softmax (or LogSoftmax) over the middle axis of [outer, length, inner], in float32.
 void launch_softmax(DType dtype, const void* x, void* y, int64_t outer, int64_t length, int64_t inner, bool log,
                     cudaStream_t stream);

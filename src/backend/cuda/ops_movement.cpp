@@ -1,8 +1,10 @@
 // Planners of the data-movement ops, all on the strided copy kernel: Transpose, Slice, Expand,
-// Concat, Split, DepthToSpace, SpaceToDepth; and GatherElements.
+// Concat, Split, DepthToSpace, SpaceToDepth, kestrel.StridedCopy (a composed chain of them, see
+// lower_copy_chains.cpp); and GatherElements.
 #include <algorithm>
 #include <numeric>
 
+#include "backend/cuda/copy_maps.h"
 #include "backend/cuda/cuda_ops.h"
 #include "ir/shape_utils.h"
 
@@ -20,18 +22,6 @@ Launch copy_launch(PlanContext& ctx, int in, int out, std::vector<StridedCopy> c
   };
 }
 
-// Reads `in` as `view` and writes it permuted by `perm` into a contiguous output.
-StridedCopy permuted(const Shape& view, const std::vector<int64_t>& perm) {
-  const std::vector<int64_t> strides = ir::strides_of(view);
-  Shape dims(perm.size());
-  std::vector<int64_t> in_strides(perm.size());
-  for (size_t i = 0; i < perm.size(); ++i) {
-    dims[i] = view[size_t(perm[i])];
-    in_strides[i] = strides[size_t(perm[i])];
-  }
-  return make_strided_copy(dims, in_strides, 0, ir::strides_of(dims), 0);
-}
-
 std::string choose_strided(const ir::Graph& g, const ir::Node& node) {
   if (node.op_type == "Slice" && node.opset >= 10)
     for (size_t i = 1; i < node.inputs.size(); ++i)
@@ -43,72 +33,18 @@ std::string choose_strided(const ir::Graph& g, const ir::Node& node) {
   return "cuda.strided_copy";
 }
 
-Launch plan_transpose(PlanContext& ctx, const ir::Node& node) {
-  const ir::Value& x = ctx.value(node.inputs[0]);
-  std::vector<int64_t> perm(x.shape.size());
-  std::iota(perm.rbegin(), perm.rend(), 0);
-  perm = node.attrs.get_ints("perm", perm);
-  return copy_launch(ctx, node.inputs[0], node.outputs[0], {permuted(x.shape, perm)});
-}
-
-int64_t slice_start(int64_t dim, int64_t start, int64_t step) {
-  if (start < 0) start += dim;
-  return step > 0 ? std::clamp<int64_t>(start, 0, dim) : std::clamp<int64_t>(start, 0, std::max<int64_t>(dim - 1, 0));
-}
-
-Launch plan_slice(PlanContext& ctx, const ir::Node& node) {
-  const ir::Value& x = ctx.value(node.inputs[0]);
-  const ir::Value& y = ctx.value(node.outputs[0]);
-  std::vector<int64_t> starts, axes, steps;
-  if (node.opset < 10) {
-    starts = node.attrs.get_ints("starts");
-    axes = node.attrs.get_ints("axes", {});
-  } else {
-    starts = constant_ints(ctx.graph, node, 1);
-    if (node.inputs.size() > 3 && node.inputs[3] != ir::kNoValue) axes = constant_ints(ctx.graph, node, 3);
-    if (node.inputs.size() > 4 && node.inputs[4] != ir::kNoValue) steps = constant_ints(ctx.graph, node, 4);
-  }
-  if (axes.empty()) {
-    axes.resize(starts.size());
-    std::iota(axes.begin(), axes.end(), 0);
-  }
-  if (steps.empty()) steps.assign(starts.size(), 1);
-  const std::vector<int64_t> in_strides = ir::strides_of(x.shape);
-  std::vector<int64_t> strides = in_strides;
-  int64_t base = 0;
-  const int rank = int(x.shape.size());
-  for (size_t i = 0; i < starts.size(); ++i) {
-    const int axis = ir::normalize_axis(axes[i], rank);
-    if (y.shape[size_t(axis)] == 0) continue;
-    base += slice_start(x.shape[size_t(axis)], starts[i], steps[i]) * in_strides[size_t(axis)];
-    strides[size_t(axis)] = y.shape[size_t(axis)] == 1 ? 0 : steps[i] * in_strides[size_t(axis)];
-  }
+// Transpose, Slice, Expand, DepthToSpace, SpaceToDepth and the composed kestrel.StridedCopy: one
+// strided copy from the layer's element map (copy_maps.cpp).
+Launch plan_mapped(PlanContext& ctx, const ir::Node& node) {
+  const std::optional<CopyMap> m = copy_map(ctx.graph, node);
+  KESTREL_CHECK(m.has_value(), "{}: not a strided copy", ir::describe(node));
   return copy_launch(ctx, node.inputs[0], node.outputs[0],
-                     {make_strided_copy(y.shape, strides, base, ir::strides_of(y.shape), 0)});
+                     {make_strided_copy(m->dims, m->in_strides, m->base, ir::strides_of(m->dims), 0)});
 }
 
-Launch plan_expand(PlanContext& ctx, const ir::Node& node) {
-  const ir::Value& x = ctx.value(node.inputs[0]);
-  const ir::Value& y = ctx.value(node.outputs[0]);
-  return copy_launch(ctx, node.inputs[0], node.outputs[0],
-                     {make_strided_copy(y.shape, ir::broadcast_strides(x.shape, y.shape), 0, ir::strides_of(y.shape), 0)});
-}
-
-Launch plan_depth_to_space(PlanContext& ctx, const ir::Node& node) {
-  const Shape& s = ctx.value(node.inputs[0]).shape;
-  const int64_t b = node.attrs.get_int("blocksize");
-  const int64_t n = s[0], c = s[1], h = s[2], w = s[3];
-  StridedCopy copy = node.attrs.get_string("mode", "DCR") == "DCR"
-                         ? permuted({n, b, b, c / (b * b), h, w}, {0, 3, 4, 1, 5, 2})
-                         : permuted({n, c / (b * b), b, b, h, w}, {0, 1, 4, 2, 5, 3});
-  return copy_launch(ctx, node.inputs[0], node.outputs[0], {copy});
-}
-
-Launch plan_space_to_depth(PlanContext& ctx, const ir::Node& node) {
-  const Shape& s = ctx.value(node.inputs[0]).shape;
-  const int64_t b = node.attrs.get_int("blocksize");
-  const int64_t n = s[0], c = s[1], h = s[2], w = s[3];
-  return copy_launch(ctx, node.inputs[0], node.outputs[0], {permuted({n, c, h / b, b, w / b, b}, {0, 3, 5, 1, 2, 4})});
+std::string choose_composed(const ir::Graph& g, const ir::Node& node) {
+  KESTREL_CHECK(copy_map(g, node).has_value(), "{}: malformed strided copy", ir::describe(node));
+  return "cuda.strided_copy";
 }
 
 // Concat: one strided copy per input into its region of the output.
@@ -200,11 +136,12 @@ Launch plan_gather_elements(PlanContext& ctx, const ir::Node& node) {
 
 }  // namespace
 
-KESTREL_REGISTER_CUDA_KERNEL("Transpose", CudaKernel{choose_strided, plan_transpose});
-KESTREL_REGISTER_CUDA_KERNEL("Slice", CudaKernel{choose_strided, plan_slice});
-KESTREL_REGISTER_CUDA_KERNEL("Expand", CudaKernel{choose_strided, plan_expand});
-KESTREL_REGISTER_CUDA_KERNEL("DepthToSpace", CudaKernel{choose_strided, plan_depth_to_space});
-KESTREL_REGISTER_CUDA_KERNEL("SpaceToDepth", CudaKernel{choose_strided, plan_space_to_depth});
+KESTREL_REGISTER_CUDA_KERNEL("Transpose", CudaKernel{choose_strided, plan_mapped});
+KESTREL_REGISTER_CUDA_KERNEL("Slice", CudaKernel{choose_strided, plan_mapped});
+KESTREL_REGISTER_CUDA_KERNEL("Expand", CudaKernel{choose_strided, plan_mapped});
+KESTREL_REGISTER_CUDA_KERNEL("DepthToSpace", CudaKernel{choose_strided, plan_mapped});
+KESTREL_REGISTER_CUDA_KERNEL("SpaceToDepth", CudaKernel{choose_strided, plan_mapped});
+KESTREL_REGISTER_CUDA_KERNEL("StridedCopy", CudaKernel{choose_composed, plan_mapped});
 KESTREL_REGISTER_CUDA_KERNEL("Concat", CudaKernel{choose_concat, plan_concat});
 KESTREL_REGISTER_CUDA_KERNEL("Split", CudaKernel{choose_split, plan_split});
 KESTREL_REGISTER_CUDA_KERNEL("GatherElements", CudaKernel{choose_gather_elements, plan_gather_elements});

@@ -69,11 +69,25 @@ ConvShape conv_shape(const ir::Graph& g, const ir::Node& node) {
 
 bool has_input(const ir::Node& node, size_t i) { return i < node.inputs.size() && node.inputs[i] != ir::kNoValue; }
 
+// The one-kernel GEMM with its epilogue (gemm_conv.cu) where the lowering asked for it (also without
+// an epilogue: cuBLAS may split small GEMMs into a GEMM and a reduction launch). In FP32 it runs on
+// the CUDA cores like cuBLAS (no TF32) but with simpler tiles, so the largest GEMMs (SMAT's
+// high-resolution stages) stay on cuBLAS, whose extra epilogue launch costs less than its speed
+// gains there; FP16 runs on tensor cores and takes every size.
+bool fused_gemm(const ir::Graph& g, const ir::Node& node, const ConvShape& s) {
+  if (node.attrs.get_int(kAttrFusedGemm, 0) == 0) return false;
+  if (!(s.gemm || s.im2col)) return false;
+  constexpr int64_t kMaxFloatMacs = int64_t(1) << 26;
+  const int64_t macs = int64_t(s.p.n) * s.p.k * s.p.oh * s.p.ow * s.p.c * s.p.kh * s.p.kw;
+  return g.values[size_t(node.inputs[0])].dtype == DataType::kHALF || macs <= kMaxFloatMacs;
+}
+
 std::string choose_conv(const ir::Graph& g, const ir::Node& node) {
   KESTREL_CHECK(is_float(g.values[size_t(node.inputs[0])].dtype), "{}: float input expected", ir::describe(node));
   const ConvShape s = conv_shape(g, node);
   if (s.gemm || s.im2col) {
     const bool epilogue = has_input(node, 2) || has_input(node, 3) || s.p.act != Activation::kNone;
+    if (fused_gemm(g, node, s)) return s.gemm ? "cuda.gemm_conv" : "cuda.implicit_gemm_conv";
     const std::string gemm = s.gemm ? "cublas.gemm" : "cuda.im2col+cublas.gemm";
     return epilogue ? gemm + "+cuda.bias_act" : gemm;
   }
@@ -102,6 +116,18 @@ Launch plan_conv(PlanContext& ctx, const ir::Node& node) {
   const cudaDataType type = cuda_type(dtype);
   const bool epilogue = bias || residual || p.act != Activation::kNone;
   const bool im2col = s.im2col;
+  if (fused_gemm(ctx.graph, node, s)) {
+    // One kernel: the GEMM with the epilogue, reading the im2col matrix on the fly if needed.
+    GemmConv g;
+    g.batch = p.n, g.m = p.k, g.n = ohw, g.k = ckk;
+    g.x_batch_stride = int64_t(p.c) * p.h * p.w;
+    g.act = p.act;
+    g.implicit = s.im2col;
+    g.conv = p;
+    return [=](cudaStream_t st) {
+      launch_gemm_conv(dtype, g, *w, *x, bias ? *bias : nullptr, residual ? *residual : nullptr, *y, st);
+    };
+  }
   if (im2col) ctx.need_scratch(size_t(p.n) * size_t(ckk) * size_t(ohw) * size_t(element_bytes(dtype)));
   void** scratch = ctx.scratch;
   return [=](cudaStream_t st) {
@@ -177,10 +203,27 @@ Launch plan_matmul(PlanContext& ctx, const ir::Node& node) {
 
 // ---- InstanceNormalization
 
+struct NormShape {
+  int n = 0, c = 0;
+  int64_t spatial = 0;
+};
+
+NormShape norm_shape(const ir::Value& x) {
+  NormShape s;
+  s.n = int(x.shape[0]), s.c = int(x.shape[1]);
+  s.spatial = shape_numel(x.shape) / std::max<int64_t>(1, int64_t(s.n) * s.c);
+  return s;
+}
+
+bool single_pass_norm(const ir::Graph& g, const ir::Node& node) {
+  const NormShape s = norm_shape(g.values[size_t(node.inputs[0])]);
+  return node.attrs.get_int(kAttrSinglePassNorm, 0) != 0 && instance_norm_single_pass_fits(s.n, s.c, s.spatial);
+}
+
 std::string choose_instance_norm(const ir::Graph& g, const ir::Node& node) {
   KESTREL_CHECK(is_float(g.values[size_t(node.inputs[0])].dtype), "{}: float input expected", ir::describe(node));
   KESTREL_CHECK(g.values[size_t(node.inputs[0])].shape.size() >= 2, "{}: rank >= 2 expected", ir::describe(node));
-  return "cuda.instance_norm";
+  return single_pass_norm(g, node) ? "cuda.instance_norm_1pass" : "cuda.instance_norm";
 }
 
 Launch plan_instance_norm(PlanContext& ctx, const ir::Node& node) {
@@ -198,6 +241,12 @@ Launch plan_instance_norm(PlanContext& ctx, const ir::Node& node) {
   void* const* cscale = has_input(node, 3) ? ctx.slot(node.inputs[3]) : nullptr;
   void* const* cbias = has_input(node, 4) ? ctx.slot(node.inputs[4]) : nullptr;
   const int64_t inner = node.attrs.get_int(kAttrAffineInner, 1), channels = node.attrs.get_int(kAttrAffineChannels, 1);
+  if (single_pass_norm(ctx.graph, node))
+    return [=](cudaStream_t s) {
+      ChannelAffine affine;
+      if (cscale && cbias) affine = ChannelAffine{*cscale, *cbias, inner, channels};
+      launch_instance_norm_single_pass(dtype, *px, *scale, *bias, *y, n, c, spatial, epsilon, affine, s);
+    };
   return [=](cudaStream_t s) {
     ChannelAffine affine;
     if (cscale && cbias) affine = ChannelAffine{*cscale, *cbias, inner, channels};

@@ -7,30 +7,10 @@
 #include <type_traits>
 
 #include "backend/cuda/device_types.cuh"
+#include "backend/cuda/welford.cuh"
 
 namespace kestrel::cuda {
 namespace {
-
-struct Moments {
-  float count, mean, m2;
-};
-
-__device__ __forceinline__ Moments merge(Moments a, Moments b) {
-  const float count = a.count + b.count;
-  if (count == 0.f) return a;
-  const float delta = b.mean - a.mean;
-  const float wb = b.count / count;
-  return {count, a.mean + delta * wb, a.m2 + b.m2 + delta * delta * a.count * wb};
-}
-
-__device__ __forceinline__ Moments warp_merge(Moments m) {
-  for (int offset = 16; offset > 0; offset >>= 1) {
-    Moments o{__shfl_down_sync(0xffffffffu, m.count, offset), __shfl_down_sync(0xffffffffu, m.mean, offset),
-              __shfl_down_sync(0xffffffffu, m.m2, offset)};
-    m = merge(m, o);
-  }
-  return m;
-}
 
 constexpr int kNormThreads = 256;
 constexpr int64_t kNormChunk = 1024;  // elements per block
@@ -279,6 +259,56 @@ __global__ void argmax_kernel(const T* __restrict__ x, int64_t* __restrict__ y, 
   y[line] = best_index;
 }
 
+// Which of two (value, index) candidates the sequential scan above would end with: the first
+// NaN (the last with select_last), else the extreme value, ties to the first index (the last).
+template <typename A>
+__device__ __forceinline__ bool prefer(A v, int64_t iv, A best, int64_t ib, bool is_min, bool select_last) {
+  const bool v_nan = v != v, b_nan = best != best;
+  if (v_nan != b_nan) return v_nan;
+  if (v_nan || v == best) return select_last ? iv > ib : iv < ib;
+  return is_min ? v < best : v > best;
+}
+
+// One block per line when the lines are few (the tracker's single arg-max over its score map): a
+// thread per line would scan a whole line alone.
+constexpr int kArgmaxBlockThreads = 256;
+
+template <typename T>
+__global__ void __launch_bounds__(kArgmaxBlockThreads)
+    argmax_block_kernel(const T* __restrict__ x, int64_t* __restrict__ y, int64_t length, int64_t inner, bool is_min,
+                        bool select_last) {
+  using A = Acc<T>;
+  __shared__ A s_value[kArgmaxBlockThreads];
+  __shared__ int64_t s_index[kArgmaxBlockThreads];
+  const int64_t line = blockIdx.x;
+  const int64_t o = line / inner, in = line % inner;
+  int64_t best_index = -1;
+  A best{};
+  for (int64_t j = threadIdx.x; j < length; j += blockDim.x) {
+    const A v = load_acc(x, (o * length + j) * inner + in);
+    if (best_index < 0 || prefer(v, j, best, best_index, is_min, select_last)) {
+      best = v;
+      best_index = j;
+    }
+  }
+  s_value[threadIdx.x] = best;
+  s_index[threadIdx.x] = best_index;
+  __syncthreads();
+  for (int half = kArgmaxBlockThreads / 2; half > 0; half /= 2) {
+    if (int(threadIdx.x) < half) {
+      const A v = s_value[threadIdx.x + half];
+      const int64_t iv = s_index[threadIdx.x + half];
+      const int64_t ib = s_index[threadIdx.x];
+      if (iv >= 0 && (ib < 0 || prefer(v, iv, s_value[threadIdx.x], ib, is_min, select_last))) {
+        s_value[threadIdx.x] = v;
+        s_index[threadIdx.x] = iv;
+      }
+    }
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) y[line] = s_index[0];
+}
+
 }  // namespace
 
 int64_t instance_norm_workspace_bytes(int n, int c, int64_t spatial) {
@@ -335,9 +365,15 @@ void launch_reduce(ReduceOp op, DType dtype, const void* x, void* y, int64_t out
 void launch_argmax(DType dtype, const void* x, int64_t* y, int64_t outer, int64_t length, int64_t inner, bool is_min,
                    bool select_last, cudaStream_t s) {
   if (outer * inner == 0 || length == 0) return;
+  // Few long lines: a block each, rather than one thread scanning each line alone.
+  const bool per_block = outer * inner <= 1024 && length >= 64;
   dispatch_numeric(dtype, [&]<typename T>() {
-    argmax_kernel<T><<<grid_for(outer * inner), kThreads, 0, s>>>(static_cast<const T*>(x), y, outer, length, inner,
-                                                                  is_min, select_last);
+    if (per_block)
+      argmax_block_kernel<T><<<unsigned(outer * inner), kArgmaxBlockThreads, 0, s>>>(static_cast<const T*>(x), y, length,
+                                                                                     inner, is_min, select_last);
+    else
+      argmax_kernel<T><<<grid_for(outer * inner), kThreads, 0, s>>>(static_cast<const T*>(x), y, outer, length, inner,
+                                                                    is_min, select_last);
   });
 }
 

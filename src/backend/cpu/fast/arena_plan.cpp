@@ -2,18 +2,14 @@
 
 #include <algorithm>
 
+#include "engine/memory_plan.h"
+
 namespace kestrel::cpu::fast {
 namespace {
 
 constexpr uint64_t kAlignment = 64;
 
 uint64_t align_up(uint64_t n) { return (n + kAlignment - 1) / kAlignment * kAlignment; }
-
-struct Interval {
-  int value;
-  size_t first, last;
-  uint64_t bytes;
-};
 
 }  // namespace
 
@@ -31,7 +27,7 @@ ArenaPlan plan_arena(const ir::Graph& graph, const std::vector<bool>& aliases) {
   }
 
   std::vector<int> interval_of(n_values, -1);
-  std::vector<Interval> intervals;
+  std::vector<engine::LiveInterval> intervals;
   for (size_t v = 0; v < n_values; ++v) {
     if (plan.root[v] != int(v)) continue;
     const ir::Value& value = graph.values[v];
@@ -48,32 +44,9 @@ ArenaPlan plan_arena(const ir::Graph& graph, const std::vector<bool>& aliases) {
     }
   }
 
-  // Largest first, each at the lowest offset that no time-overlapping placed value uses.
-  std::vector<size_t> order(intervals.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return intervals[a].bytes > intervals[b].bytes; });
   plan.offsets.assign(n_values, kNoOffset);
-  std::vector<size_t> placed;
-  std::vector<std::pair<uint64_t, uint64_t>> busy;
-  for (size_t i : order) {
-    const Interval& cur = intervals[i];
-    busy.clear();
-    for (size_t j : placed) {
-      const Interval& other = intervals[j];
-      if (other.last < cur.first || cur.last < other.first) continue;
-      const uint64_t begin = uint64_t(plan.offsets[size_t(other.value)]);
-      busy.emplace_back(begin, begin + other.bytes);
-    }
-    std::sort(busy.begin(), busy.end());
-    uint64_t offset = 0;
-    for (const auto& [begin, end] : busy) {
-      if (offset + cur.bytes <= begin) break;
-      offset = std::max(offset, end);
-    }
-    plan.offsets[size_t(cur.value)] = int64_t(offset);
-    plan.bytes = std::max(plan.bytes, offset + cur.bytes);
-    placed.push_back(i);
-  }
+  const std::vector<uint64_t> offsets = engine::place_intervals(intervals, &plan.bytes);
+  for (size_t i = 0; i < intervals.size(); ++i) plan.offsets[size_t(intervals[i].value)] = int64_t(offsets[i]);
   return plan;
 }
 

@@ -1,0 +1,30 @@
+// Fusions of the CUDA lowering (lower_for_cuda in cuda_backend.cpp) that live in files of their
+// own. Each rewrites the lowered graph only; the engine file keeps the plain ONNX layers, and the
+// lowering runs them again, in the same order, when an execution context is created.
+#pragma once
+#include "ir/graph.h"
+
+namespace kestrel::cuda {
+
+// Marks one-group 2-D convolutions (1x1 GEMMs and im2col convolutions) so that those with an
+// epilogue (bias, residual, ReLU) run as one GEMM kernel with the epilogue inside
+// (gemm_conv.cu) instead of cuBLAS plus the epilogue kernel. Returns the number marked.
+int mark_fused_gemm_convs(ir::Graph& graph);
+
+// Marks InstanceNormalization layers to run in one launch (a cluster of blocks per instance,
+// instance_norm_cluster.cu) where the instance fits. Returns the number marked.
+int mark_single_pass_norms(ir::Graph& graph);
+
+// Chains of data-movement layers (Slice, Transpose, Expand, DepthToSpace, SpaceToDepth, through
+// reshapes) whose composed element map is one strided map become one kestrel.StridedCopy layer
+// (lower_copy_chains.cpp). Returns the number of layers folded away.
+int fold_copy_chains(ir::Graph& graph);
+
+// MobileViTv2's separable attention core (Split -> Softmax -> Mul -> ReduceSum -> Expand -> Relu
+// -> Mul) becomes one kestrel.SeparableAttention layer, through the same rewrite that the CPU
+// backend uses (src/passes/fuse_separable_attention.cpp). The fused layer takes the name and
+// precision of the chain's last Mul and Split. Runs before the FP16 rewrite (the pass matches
+// FP32 values). Returns the number of chains fused.
+int fuse_separable_attention(ir::Graph& graph);
+
+}  // namespace kestrel::cuda
