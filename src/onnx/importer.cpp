@@ -1,29 +1,16 @@
 #include "onnx/importer.h"
 
-#include <limits>
 #include <unordered_map>
 #include <unordered_set>
 
-#include <google/protobuf/io/coded_stream.h>
 #include <onnx/onnx_pb.h>
 
 #include "core/error.h"
+#include "onnx/model_proto.h"
 #include "onnx/tensor_proto.h"
 
 namespace kestrel::onnx_import {
 namespace {
-
-onnx::ModelProto parse_model(const void* data, size_t size, const std::string& source) {
-  KESTREL_CHECK(size > 0, "{}: the file is empty", source);
-  KESTREL_CHECK(size < size_t(std::numeric_limits<int>::max()), "{}: the file is larger than 2 GiB", source);
-  google::protobuf::io::CodedInputStream stream(static_cast<const uint8_t*>(data), int(size));
-  stream.SetTotalBytesLimit(std::numeric_limits<int>::max());
-  onnx::ModelProto model;
-  KESTREL_CHECK(model.ParseFromCodedStream(&stream) && stream.ConsumedEntireMessage(),
-                "{}: not a valid ONNX model (the protobuf does not parse; is the file truncated or not ONNX?)", source);
-  KESTREL_CHECK(model.has_graph(), "{}: the model has no graph", source);
-  return model;
-}
 
 int default_opset(const onnx::ModelProto& model) {
   int opset = 0;
@@ -197,7 +184,7 @@ class GraphBuilder {
 }  // namespace
 
 ir::Graph import_model(const void* data, size_t size, const std::string& source, const std::string& base_dir) {
-  const onnx::ModelProto model = parse_model(data, size, source);
+  const onnx::ModelProto model = parse_model_proto(data, size, source);
   try {
     return GraphBuilder(source, base_dir).build(model);
   } catch (const Error& e) {

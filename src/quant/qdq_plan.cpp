@@ -1,13 +1,11 @@
 #include "quant/qdq_plan.h"
 
 #include <algorithm>
-#include <limits>
 #include <set>
 #include <unordered_map>
 
-#include <google/protobuf/io/coded_stream.h>
-
 #include "core/error.h"
+#include "onnx/model_proto.h"
 #include "onnx/tensor_proto.h"
 
 namespace kestrel::quant {
@@ -50,15 +48,7 @@ bool is_one_hot(const Tensor& w) {
 }  // namespace
 
 onnx::ModelProto parse_onnx_model(const void* data, size_t size, const std::string& source) {
-  KESTREL_CHECK(size > 0, "{}: the file is empty", source);
-  KESTREL_CHECK(size < size_t(std::numeric_limits<int>::max()), "{}: the file is larger than 2 GiB", source);
-  google::protobuf::io::CodedInputStream stream(static_cast<const uint8_t*>(data), int(size));
-  stream.SetTotalBytesLimit(std::numeric_limits<int>::max());
-  onnx::ModelProto model;
-  KESTREL_CHECK(model.ParseFromCodedStream(&stream) && stream.ConsumedEntireMessage(),
-                "{}: not a valid ONNX model (the protobuf does not parse)", source);
-  KESTREL_CHECK(model.has_graph(), "{}: the model has no graph", source);
-  return model;
+  return onnx_import::parse_model_proto(data, size, source);
 }
 
 std::string node_name(const onnx::ModelProto& model, int index) {
