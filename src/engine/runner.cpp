@@ -6,6 +6,7 @@
 #include "core/npz.h"
 #include "core/tensor.h"
 #include "engine/api_guard.h"
+#include "engine/host_inference.h"
 
 namespace kestrel {
 namespace {
@@ -43,34 +44,7 @@ Result<std::unique_ptr<Runner>> Runner::load(const std::string& path, const Runn
 
 Result<NamedTensors> Runner::infer(const NamedTensors& feed) {
   NamedTensors outputs;
-  Status status = guarded(nullptr, [&] {
-    for (const TensorDesc& input : engine_->inputs()) {
-      auto it = std::find_if(feed.begin(), feed.end(), [&](const auto& kv) { return kv.first == input.name; });
-      KESTREL_CHECK(it != feed.end(), "no array named '{}' for the model input of that name", input.name);
-      const HostTensor& t = it->second;
-      KESTREL_CHECK(t.dtype == input.dtype, "input '{}' must be {}, the given array is {}", input.name,
-                    to_string(input.dtype), to_string(t.dtype));
-      KESTREL_CHECK(t.shape == input.shape, "input '{}' must have shape {}, the given array has {}", input.name,
-                    shape_str(input.shape), shape_str(t.shape));
-      KESTREL_CHECK(t.bytes.size() == size_t(t.numel()) * element_size(t.dtype), "input '{}' holds the wrong number of bytes",
-                    input.name);
-      Status bound = context_->set_tensor_address(input.name, const_cast<uint8_t*>(t.bytes.data()));
-      KESTREL_CHECK(bound.ok(), "{}", bound.message());
-    }
-    for (const TensorDesc& output : engine_->outputs()) {
-      HostTensor t;
-      t.dtype = output.dtype;
-      t.shape = output.shape;
-      t.bytes.resize(size_t(t.numel()) * element_size(t.dtype));
-      outputs.emplace_back(output.name, std::move(t));
-    }
-    for (auto& [name, t] : outputs) {
-      Status bound = context_->set_tensor_address(name, t.bytes.data());
-      KESTREL_CHECK(bound.ok(), "{}", bound.message());
-    }
-    Status ran = context_->infer();
-    KESTREL_CHECK(ran.ok(), "{}", ran.message());
-  });
+  Status status = guarded(nullptr, [&] { outputs = engine::infer_on_host(*engine_, *context_, feed); });
   if (!status.ok()) return status;
   return outputs;
 }

@@ -1,9 +1,7 @@
 #include "quant/cpu_model.h"
 
-#include <algorithm>
-
 #include "core/error.h"
-#include "core/tensor.h"
+#include "engine/host_inference.h"
 
 namespace kestrel::quant {
 
@@ -31,29 +29,11 @@ CpuModel::CpuModel(const std::vector<uint8_t>& onnx_bytes, const std::string& so
 }
 
 NamedTensors CpuModel::run(const NamedTensors& feed) {
-  for (const TensorDesc& in : engine_->inputs()) {
-    auto it = std::find_if(feed.begin(), feed.end(), [&](const auto& kv) { return kv.first == in.name; });
-    KESTREL_CHECK(it != feed.end(), "{}: no array for input '{}'", source_, in.name);
-    KESTREL_CHECK(it->second.shape == in.shape && it->second.dtype == in.dtype, "{}: input '{}' must be {} {}", source_,
-                  in.name, to_string(in.dtype), shape_str(in.shape));
-    Status bound = context_->set_tensor_address(in.name, const_cast<uint8_t*>(it->second.bytes.data()));
-    KESTREL_CHECK(bound.ok(), "{}", bound.message());
+  try {
+    return engine::infer_on_host(*engine_, *context_, feed);
+  } catch (const Error& e) {
+    fail("{}: {}", source_, e.what());
   }
-  NamedTensors outputs;
-  for (const TensorDesc& out : engine_->outputs()) {
-    HostTensor t;
-    t.dtype = out.dtype;
-    t.shape = out.shape;
-    t.bytes.resize(size_t(t.numel()) * element_size(t.dtype));
-    outputs.emplace_back(out.name, std::move(t));
-  }
-  for (auto& [name, t] : outputs) {
-    Status bound = context_->set_tensor_address(name, t.bytes.data());
-    KESTREL_CHECK(bound.ok(), "{}", bound.message());
-  }
-  Status ran = context_->infer();
-  KESTREL_CHECK(ran.ok(), "{}: {}", source_, ran.message());
-  return outputs;
 }
 
 }  // namespace kestrel::quant
