@@ -20,6 +20,7 @@ except ImportError:  # pragma: no cover - depends on the machine
     cv2 = None
 
 _RESOLUTION = re.compile(r"^\s*resolution\s*:\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)\s*$")
+_LOOK_ALIKES = re.compile(r"^\s*look_alikes\s*:\s*(\d+)\s*$")
 
 
 @dataclass
@@ -30,6 +31,7 @@ class Sequence:
     absence: np.ndarray        # [F] int
     cover: np.ndarray          # [F] int (0..8)
     resolution: Optional[Tuple[int, int]]  # (width, height) from meta_info.ini, if given
+    look_alikes: int = 0       # `kestrel synth`'s meta_info.ini "look_alikes: N" (0 if not given)
 
     def visible(self) -> np.ndarray:
         """Frames where the target shows (the official GOT-10k loader's test): not absent,
@@ -48,15 +50,21 @@ def _read_labels(path: str, count: int, default: int) -> np.ndarray:
     return np.asarray(values, dtype=np.int64)
 
 
-def _read_resolution(path: str) -> Optional[Tuple[int, int]]:
+def _read_meta(path: str) -> Tuple[Optional[Tuple[int, int]], int]:
+    """(width, height) and the number of look-alike distractors from meta_info.ini; None and
+    0 where the file or the line is missing (a real GOT-10k split has no look_alikes line)."""
+    resolution, look_alikes = None, 0
     if not os.path.exists(path):
-        return None
+        return resolution, look_alikes
     with open(path) as f:
         for line in f:
             m = _RESOLUTION.match(line)
             if m:
-                return int(m.group(1)), int(m.group(2))
-    return None
+                resolution = int(m.group(1)), int(m.group(2))
+            m = _LOOK_ALIKES.match(line)
+            if m:
+                look_alikes = int(m.group(1))
+    return resolution, look_alikes
 
 
 def read_split(split_dir: str, limit: Optional[int] = None) -> List[Sequence]:
@@ -81,8 +89,8 @@ def read_split(split_dir: str, limit: Optional[int] = None) -> List[Sequence]:
                              "(a test split has only the first box and cannot be used)")
         absence = _read_labels(os.path.join(folder, "absence.label"), len(frames), 0)
         cover = _read_labels(os.path.join(folder, "cover.label"), len(frames), 8)
-        resolution = _read_resolution(os.path.join(folder, "meta_info.ini"))
-        sequences.append(Sequence(name, frames, boxes, absence, cover, resolution))
+        resolution, look_alikes = _read_meta(os.path.join(folder, "meta_info.ini"))
+        sequences.append(Sequence(name, frames, boxes, absence, cover, resolution, look_alikes))
     if not sequences:
         raise ValueError(f"{list_path} names no sequences")
     return sequences

@@ -24,6 +24,7 @@ if __package__ in (None, ""):
 
 from smat import train_checkpoint as ckpt  # noqa: E402
 from smat.got10k_split import read_split  # noqa: E402
+from smat.train_distractors import PasteSettings  # noqa: E402
 from smat.train_loop import NonFiniteLoss, Trainer  # noqa: E402
 from smat.train_pairs import PairSampler, PairSettings  # noqa: E402
 from smat.train_setup import (Schedule, build_model, load_frames, make_optimizer,  # noqa: E402
@@ -41,9 +42,10 @@ def parse_args(argv):
     p.add_argument("--init-checkpoint", help="start from these weights (official layout) with a new "
                    "optimizer and schedule: fine-tuning, or more training when no resume.pth is kept")
     p.add_argument("--batch", type=int, default=128)
-    p.add_argument("--lr", type=float, default=1e-3, help="peak AdamW learning rate")
+    p.add_argument("--lr", type=float, help="peak AdamW learning rate (default 1e-3 from random "
+                   "weights, 4e-4 with --init-checkpoint)")
     p.add_argument("--weight-decay", type=float, default=1e-4)
-    p.add_argument("--warmup-steps", type=int, default=300)
+    p.add_argument("--warmup-steps", type=int, help="linear warm-up (default 300; 100 with --init-checkpoint)")
     p.add_argument("--final-lr-ratio", type=float, default=0.01, help="cosine floor, times --lr")
     p.add_argument("--grad-clip", type=float, default=0.1, help="global norm (official 0.1); 0: off")
     p.add_argument("--amp", choices=("auto", "bf16", "fp16", "off"), default="auto")
@@ -52,6 +54,17 @@ def parse_args(argv):
     p.add_argument("--max-gap", type=int, default=200)
     p.add_argument("--crop-flip", type=float, default=0.0, help="per-crop flip probability (official 0.5)")
     p.add_argument("--box-at", choices=("gt", "peak", "both"), default="both")
+    # Look-alike distractors (docs/training.md); 0 / 1 / 0 / 1 give the official sampling and loss.
+    p.add_argument("--paste-prob", type=float, default=0.8, help="share of pairs drawn for a pasted, "
+                   "colour-nudged copy of the target in the search crop as a hard negative (0: off)")
+    p.add_argument("--paste-min-nudge", type=float, default=0.03, help="smallest colour change of a "
+                   "pasted copy (largest channel; the largest is 0.12, the generator's)")
+    p.add_argument("--distractor-neg-weight", type=float, default=2.0, help="focal-loss weight of the "
+                   "negative cells on a pasted copy (1: plain focal loss)")
+    p.add_argument("--lookalike-weight", type=float, default=2.0, help="sequences with look-alikes "
+                   "(meta_info.ini) are drawn this many times as often (1: uniform)")
+    p.add_argument("--template-first-prob", type=float, default=0.5, help="template from the sequence's "
+                   "first visible frame, as the tracker's (0: uniform, official)")
     p.add_argument("--train-sequences", type=int, help="use only the first N training sequences")
     p.add_argument("--eval-sequences", type=int, help="score only the first N validation sequences")
     p.add_argument("--print-every", type=int, default=100)
@@ -63,7 +76,26 @@ def parse_args(argv):
     args = p.parse_args(argv)
     if args.minutes is None and args.steps is None:
         p.error("give --minutes and/or --steps")
+    fine_tune = args.init_checkpoint is not None
+    if args.lr is None:
+        args.lr = 4e-4 if fine_tune else 1e-3
+    if args.warmup_steps is None:
+        args.warmup_steps = 100 if fine_tune else 300
+    for name in ("paste_prob", "template_first_prob"):
+        if not 0.0 <= getattr(args, name) <= 1.0:
+            p.error(f"--{name.replace('_', '-')} must be in [0, 1]")
+    if not 0.0 <= args.paste_min_nudge <= 0.12:
+        p.error("--paste-min-nudge must be in [0, 0.12]")
+    if args.lookalike_weight <= 0 or args.distractor_neg_weight <= 0:
+        p.error("--lookalike-weight and --distractor-neg-weight must be positive")
     return args
+
+
+def pair_settings(args) -> PairSettings:
+    paste = PasteSettings(prob=args.paste_prob, min_nudge=args.paste_min_nudge) if args.paste_prob > 0 else None
+    return PairSettings(max_gap=args.max_gap, crop_flip_prob=args.crop_flip,
+                        lookalike_weight=args.lookalike_weight,
+                        template_first_prob=args.template_first_prob, paste=paste)
 
 
 def _previous_history(out_dir, step):
@@ -135,9 +167,9 @@ def main(argv=None) -> int:
     started = time.time()
     sequences = read_split(args.train_split, args.train_sequences)
     frames = load_frames(sequences, device, args.workers)
-    settings = PairSettings(max_gap=args.max_gap, crop_flip_prob=args.crop_flip)
-    sampler = PairSampler(sequences, settings, progress["seed"])
+    sampler = PairSampler(sequences, pair_settings(args), progress["seed"])
     log["data"] = {"sequences": len(sequences), "frames": int(frames.shape[0]),
+                   "sequences_with_look_alikes": sampler.lookalike_sequences,
                    "frame_size": [int(frames.shape[2]), int(frames.shape[1])],
                    "sequences_without_pairs": int(sampler.skipped)}
     log["phases"]["load_seconds"] = round(time.time() - started, 1)

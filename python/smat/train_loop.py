@@ -33,9 +33,10 @@ class Trainer:
             self.chunk = {k: torch.as_tensor(v, device=self.device) for k, v in arrays.items()}
             self.chunk_index = index
         rows = slice(row * self.batch, (row + 1) * self.batch)
-        template, search, gt = make_batch(self.frames, self.chunk, rows)
+        template, search, gt, neg_weight = make_batch(self.frames, self.chunk, rows,
+                                                      self.args.distractor_neg_weight)
         score, size, offset = self.forward(self.model, template, search, self.amp_dtype)
-        loss, parts = smat_loss(score, size, offset, gt, self.args.box_at)
+        loss, parts = smat_loss(score, size, offset, gt, self.args.box_at, neg_weight)
         self.optimizer.zero_grad(set_to_none=True)
         if self.scaler is not None:
             self.scaler.scale(loss).backward()

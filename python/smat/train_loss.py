@@ -10,7 +10,7 @@ map) trains them where the target is from step one. `box_at="both"` (the default
 the two, so the cells the tracker will actually read (the peak, also when it is one cell off)
 are trained as well.
 """
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -55,12 +55,16 @@ def centre_heatmap(gt: Tensor, feat: int) -> Tuple[Tensor, Tensor, Tensor]:
     return heat[:, None], centre[:, 0].long(), centre[:, 1].long()
 
 
-def focal_loss(pred: Tensor, target: Tensor, alpha: float = 2.0, beta: float = 4.0) -> Tensor:
+def focal_loss(pred: Tensor, target: Tensor, alpha: float = 2.0, beta: float = 4.0,
+               neg_weight: Optional[Tensor] = None) -> Tensor:
     """CenterNet's penalty-reduced focal loss over the whole batch, normalised by the number
-    of positive cells (target exactly 1)."""
+    of positive cells (target exactly 1). neg_weight (shaped like pred) scales the negative
+    terms cell by cell, e.g. up on a pasted look-alike (train_distractors.py); None: 1."""
     pred = pred.clamp(min=1e-12)
     pos = target.eq(1).to(pred.dtype)
     neg = target.lt(1).to(pred.dtype)
+    if neg_weight is not None:
+        neg = neg * neg_weight
     pos_loss = (torch.log(pred) * (1 - pred) ** alpha * pos).sum()
     neg_loss = (torch.log(1 - pred) * pred ** alpha * (1 - target) ** beta * neg).sum()
     num_pos = pos.sum()
@@ -95,11 +99,12 @@ def giou(a: Tensor, b: Tensor) -> Tuple[Tensor, Tensor]:
 
 
 def smat_loss(score_map: Tensor, size_map: Tensor, offset_map: Tensor, gt: Tensor,
-              box_at: str = "both") -> Tuple[Tensor, Dict[str, Tensor]]:
-    """Total loss and its parts (detached, for logging). Maps in float32; gt [B,4] x,y,w,h."""
+              box_at: str = "both", neg_weight: Optional[Tensor] = None) -> Tuple[Tensor, Dict[str, Tensor]]:
+    """Total loss and its parts (detached, for logging). Maps in float32; gt [B,4] x,y,w,h;
+    neg_weight [B,1,feat,feat] or None: focal_loss's weights on the negative cells."""
     feat = score_map.shape[-1]
     heat, cx, cy = centre_heatmap(gt, feat)
-    focal = focal_loss(score_map, heat)
+    focal = focal_loss(score_map, heat, neg_weight=neg_weight)
     # Official: gt boxes as x1y1x2y2 clamped to the crop.
     gt_xyxy = torch.cat([gt[:, :2], gt[:, :2] + gt[:, 2:]], dim=1).clamp(0.0, 1.0)
 

@@ -15,14 +15,25 @@ pytracking-style sampler and processing SMAT inherits):
   up to +-0.5 * 3 * sqrt(jittered area) per axis (uniform), 256x256;
 - grayscale for both crops with probability 0.05, horizontal flip of the pair with 0.5,
   brightness factor U(0.8, 1.2) per crop.
+
+Beyond them, for the look-alike distractors of `kestrel synth` data (docs/training.md); each
+is off at its neutral value, and with all three off the batches are the official sampler's,
+bit for bit (their draws come from a second generator, seeded with (seed, chunk, 1)):
+- `lookalike_weight`: sequences whose meta_info.ini counts look-alikes are drawn this many
+  times as often as the others (1: uniform);
+- `template_first_prob`: the template is the sequence's first visible frame with this
+  probability (the tracker's template is always frame 1), else uniform as above;
+- `paste`: a copy of the target pasted into the search crop as a hard negative
+  (train_distractors.py); None or prob 0: none.
 """
 from dataclasses import dataclass
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 
 from .crops import crop_windows
 from .got10k_split import Sequence
+from .train_distractors import PasteSettings, sample_paste
 
 TEMPLATE_FACTOR, TEMPLATE_SIZE = 2.0, 128
 SEARCH_FACTOR, SEARCH_SIZE = 4.0, 256
@@ -39,6 +50,9 @@ class PairSettings:
     # template mirrored against the search region; off by default here (see docs/training.md).
     crop_flip_prob: float = 0.0
     brightness: float = 0.2
+    lookalike_weight: float = 1.0
+    template_first_prob: float = 0.0
+    paste: Optional[PasteSettings] = None
 
 
 class PairSampler:
@@ -51,6 +65,9 @@ class PairSampler:
         self.seed = seed
         self.steps_per_chunk = steps_per_chunk
         self.boxes = np.concatenate([s.boxes for s in sequences])
+        # Frame size per global frame (meta_info.ini; NaN where unknown: no image limit for pastes).
+        self.frame_size = np.concatenate([np.tile(np.asarray(s.resolution or (np.nan, np.nan), dtype=np.float64),
+                                                  (len(s.frames), 1)) for s in sequences])
         offsets = np.cumsum([0] + [len(s.frames) for s in sequences])
 
         # Template candidates: visible frames with a visible frame after them within max_gap.
@@ -81,6 +98,10 @@ class PairSampler:
         self.seq_start = np.asarray(seq_start)[self.usable]
         self.seq_count = counts[self.usable]
         self.skipped = len(sequences) - len(self.usable)
+        look = np.asarray([sequences[i].look_alikes > 0 for i in self.usable])
+        weights = np.where(look, settings.lookalike_weight, 1.0)
+        self.seq_p = weights / weights.sum()
+        self.lookalike_sequences = int(look.sum())
 
     def chunk(self, index: int, batch: int) -> Dict[str, np.ndarray]:
         """Parameters of steps [index * steps_per_chunk, (index + 1) * steps_per_chunk), each
@@ -89,10 +110,17 @@ class PairSampler:
         st = self.settings
         n = self.steps_per_chunk * batch
 
+        extra = np.random.default_rng([self.seed, index, 1])   # draws beyond the official ones
+
         # Sequences uniformly (as the official sampler picks a sequence, then frames in it).
         seq = rng.integers(len(self.usable), size=n)
+        if st.lookalike_weight != 1.0:
+            seq = extra.choice(len(self.usable), size=n, p=self.seq_p)
         t = self.seq_start[seq] + (rng.random(n) * self.seq_count[seq]).astype(np.int64)
         t = np.minimum(t, self.seq_start[seq] + self.seq_count[seq] - 1)
+        if st.template_first_prob > 0:
+            # seq_start is the first template candidate: the first visible frame with a pair.
+            t = np.where(extra.random(n) < st.template_first_prob, self.seq_start[seq], t)
         span = self.search_end[t] - self.first_search[t]
         s_pos = self.first_search[t] + np.minimum((rng.random(n) * span).astype(np.int64), span - 1)
         t_frame, s_frame = self.templates[t], self.vis[s_pos]
@@ -112,13 +140,20 @@ class PairSampler:
         gt = np.stack([(s_box[:, 0] - sx) / sside, (s_box[:, 1] - sy) / sside,
                        s_box[:, 2] / sside, s_box[:, 3] / sside], axis=1)
 
+        paste = None
+        if st.paste is not None and st.paste.prob > 0:
+            fs = self.frame_size[s_frame]
+            image = np.stack([-sx / sside, -sy / sside, (fs[:, 0] - sx) / sside, (fs[:, 1] - sy) / sside], 1)
+            image = np.where(np.isnan(image), np.array([-np.inf, -np.inf, np.inf, np.inf]), image)
+            paste = sample_paste(extra, gt, st.paste, image)   # in the unflipped crop, as it is cut
+
         pair_flip = rng.random(n) < st.pair_flip_prob
         flip_t = pair_flip ^ (rng.random(n) < st.crop_flip_prob)
         flip_s = pair_flip ^ (rng.random(n) < st.crop_flip_prob)
         gt[flip_s, 0] = 1.0 - gt[flip_s, 0] - gt[flip_s, 2]
 
         low, high = max(0.0, 1.0 - st.brightness), 1.0 + st.brightness
-        return {
+        arrays = {
             "t_frame": t_frame, "t_x1": tx, "t_y1": ty, "t_side": tside,
             "s_frame": s_frame, "s_x1": sx, "s_y1": sy, "s_side": sside,
             "gt": gt.astype(np.float32),
@@ -127,3 +162,6 @@ class PairSampler:
             "bright_t": rng.uniform(low, high, n).astype(np.float32),
             "bright_s": rng.uniform(low, high, n).astype(np.float32),
         }
+        if paste is not None:
+            arrays.update(paste)
+        return arrays

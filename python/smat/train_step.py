@@ -1,13 +1,14 @@
 """One training step's tensors: crops cut and augmented on the device that holds the frames,
 and the forward pass that gives the maps the loss needs."""
 import contextlib
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 from torch import Tensor
 
 from .crops import crop_batch
 from .model import SMAT
+from .train_distractors import negative_weights, paste_copies
 from .train_pairs import SEARCH_SIZE, TEMPLATE_SIZE
 
 # ITU-R 601 luma, OpenCV's RGB2GRAY (what the official ToGrayscale uses).
@@ -23,15 +24,25 @@ def _augment(crops: Tensor, gray: Tensor, flip: Tensor, brightness: Tensor) -> T
     return torch.where(flip[:, None, None, None], crops.flip(-1), crops)
 
 
-def make_batch(frames: Tensor, chunk: Dict[str, Tensor], rows: slice) -> Tuple[Tensor, Tensor, Tensor]:
-    """template [B,3,128,128], search [B,3,256,256] (float32 in [0,1]) and gt [B,4] for the
-    rows of a chunk of pair parameters already on the frames' device."""
+def make_batch(frames: Tensor, chunk: Dict[str, Tensor], rows: slice, negative_weight: float = 1.0,
+               feat: int = 16) -> Tuple[Tensor, Tensor, Tensor, Optional[Tensor]]:
+    """template [B,3,128,128], search [B,3,256,256] (float32 in [0,1]), gt [B,4] and the focal
+    loss's negative weights [B,1,feat,feat] (None: all 1) for the rows of a chunk of pair
+    parameters already on the frames' device. Pasted look-alikes (train_distractors.py) go
+    into the search crop as it is cut, before the colour augmentation and the flip."""
     c = {k: v[rows] for k, v in chunk.items()}
     template = crop_batch(frames, c["t_frame"], c["t_x1"], c["t_y1"], c["t_side"], TEMPLATE_SIZE)
     search = crop_batch(frames, c["s_frame"], c["s_x1"], c["s_y1"], c["s_side"], SEARCH_SIZE)
+    weights = None
+    if "paste" in c:
+        gt = c["gt"]
+        unflipped = torch.cat([torch.where(c["flip_s"][:, None], 1 - gt[:, :1] - gt[:, 2:3], gt[:, :1]), gt[:, 1:]], 1)
+        search = paste_copies(search, unflipped, c)
+        if negative_weight != 1.0:
+            weights = negative_weights(c, gt, c["flip_s"], feat, negative_weight)
     template = _augment(template, c["gray"], c["flip_t"], c["bright_t"])
     search = _augment(search, c["gray"], c["flip_s"], c["bright_s"])
-    return template, search, c["gt"]
+    return template, search, c["gt"], weights
 
 
 def autocast_context(device: torch.device, dtype):
