@@ -74,6 +74,7 @@ int run(const EvalCommandOptions& opt) {
   if (summary.failed.empty()) fmt::print(stderr, "\n");
   else fmt::print(stderr, ", {} skipped:\n", summary.failed.size());
   for (const std::string& f : summary.failed) fmt::print(stderr, "  {}\n", f);
+  if (opt.build.verbose) fmt::print(stderr, "kestrel: {}\n", tracker::format_stage_times(tracker.stage_times()));
 
   // The server takes the whole test split in one zip; a shard's share is zipped by the merge step
   // (`kestrel report --zip`).

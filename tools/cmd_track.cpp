@@ -95,10 +95,7 @@ int run(const TrackOptions& opt) {
     const double tracked = double(frames.size() - 1);
     fmt::print(stderr, "kestrel: tracked {} frames: {:.1f} fps (crop + inference + decode; {:.1f} as the mean of 1/t)\n",
                frames.size(), tracked / tracking_seconds, inverse_sum / tracked);
-    const auto& t = smat.stage_times();
-    if (opt.build.verbose)
-      fmt::print(stderr, "kestrel: per frame: crop {:.2f} ms, inference {:.2f} ms, decode {:.3f} ms\n",
-                 1e3 * t.crop / tracked, 1e3 * t.inference / tracked, 1e3 * t.decode / tracked);
+    if (opt.build.verbose) fmt::print(stderr, "kestrel: {}\n", tracker::format_stage_times(smat.stage_times()));
   }
   return kExitOk;
 }

@@ -30,12 +30,22 @@ std::string own_directory() {
   return slash == std::string::npos ? std::string() : path.substr(0, slash + 1);
 }
 
+std::mutex& plugin_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+// Handles of the loaded plug-ins (never closed: the registered backend's functions live in them).
+std::map<DeviceType, void*>& plugin_handles() {
+  static std::map<DeviceType, void*> handles;
+  return handles;
+}
+
 // Loads the device's plug-in once; its static registrar adds the backend. Returns why it could not
 // be loaded (empty on success or when the device has no plug-in).
 std::string load_plugin(DeviceType device) {
-  static std::mutex mutex;
   static std::map<DeviceType, std::string> errors;
-  std::lock_guard<std::mutex> lock(mutex);
+  std::lock_guard<std::mutex> lock(plugin_mutex());
   if (auto it = errors.find(device); it != errors.end()) return it->second;
   const char* name = plugin_library(device);
   std::string error;
@@ -46,6 +56,8 @@ std::string load_plugin(DeviceType device) {
     if (handle == nullptr) {
       const char* reason = dlerror();
       error = fmt::format("{}: {}", name, reason ? reason : "cannot be loaded");
+    } else {
+      plugin_handles()[device] = handle;
     }
   }
   errors[device] = error;
@@ -73,6 +85,13 @@ const Backend& require_backend(DeviceType device) {
   const std::string reason = backend->unavailable_reason();
   KESTREL_CHECK(reason.empty(), "device {} is not available: {}", to_string(device), reason);
   return *backend;
+}
+
+void* plugin_symbol(DeviceType device, const char* name) {
+  if (!load_plugin(device).empty()) return nullptr;
+  std::lock_guard<std::mutex> lock(plugin_mutex());
+  auto it = plugin_handles().find(device);
+  return it == plugin_handles().end() ? nullptr : dlsym(it->second, name);
 }
 
 }  // namespace kestrel::engine

@@ -58,6 +58,10 @@ struct BackendRegistrar {
 const Backend* find_backend(DeviceType device);
 // The backend for `device`, or an Error explaining why it cannot be used here.
 const Backend& require_backend(DeviceType device);
+// A function the device's plug-in exports for clients inside libkestrel that must not link the
+// device's runtime themselves (the tracker's GPU crop); loads the plug-in first. nullptr when the
+// device has no plug-in, it cannot be loaded, or it does not export `name`.
+void* plugin_symbol(DeviceType device, const char* name);
 
 }  // namespace kestrel::engine
 

@@ -3,8 +3,9 @@
 #include <chrono>
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "core/error.h"
-#include "tracker/crop.h"
 #include "tracker/decode.h"
 
 namespace kestrel::tracker {
@@ -13,7 +14,9 @@ BatchTracker::BatchTracker(SmatNetworks& networks, TrackerParams params)
     : networks_(networks),
       params_(params),
       window_(hann_window_2d(networks.feat_size())),
-      slots_(size_t(networks.batch())) {}
+      slots_(size_t(networks.batch())) {
+  times_.on_gpu = networks.pipeline().on_gpu();
+}
 
 void BatchTracker::init(int slot, const RgbImage& frame, const Box& box) {
   KESTREL_CHECK(slot >= 0 && slot < slots(), "slot {} is outside the engine's batch of {}", slot, slots());
@@ -21,8 +24,7 @@ void BatchTracker::init(int slot, const RgbImage& frame, const Box& box) {
                     std::isfinite(box.h),
                 "the initial box {},{},{},{} has no area", box.x, box.y, box.w, box.h);
   const CropWindow window = crop_window(box, params_.template_factor, networks_.template_size());
-  crop_resize_normalize(frame, window, networks_.template_size(), networks_.template_input());
-  networks_.encode_template(networks_.z_input(slot));
+  networks_.pipeline().encode_template(slot, frame, window);
   slots_[size_t(slot)] = {true, box, 0};
 }
 
@@ -34,24 +36,25 @@ double seconds_between(Clock::time_point a, Clock::time_point b) { return std::c
 void BatchTracker::track(const std::vector<const RgbImage*>& frames) {
   const auto start = Clock::now();
   KESTREL_CHECK(frames.size() == slots_.size(), "{} frames given for {} slots", frames.size(), slots_.size());
-  bool any = false;
+  TrackerPipeline& pipeline = networks_.pipeline();
+  crops_.clear();
   for (size_t s = 0; s < slots_.size(); ++s) {
     if (frames[s] == nullptr) continue;
     KESTREL_CHECK(slots_[s].occupied, "slot {} holds no sequence: init it first", s);
     const CropWindow window = crop_window(slots_[s].box, params_.search_factor, networks_.search_size());
-    crop_resize_normalize(*frames[s], window, networks_.search_size(), networks_.search_input(int(s)));
+    crops_.push_back({int(s), frames[s], window});
     slots_[s].resize_factor = window.resize_factor;
-    any = true;
   }
-  if (!any) return;
+  if (crops_.empty()) return;
+  pipeline.crop_search(crops_);
   const auto cropped = Clock::now();
-  networks_.track();
+  pipeline.track();
   const auto inferred = Clock::now();
   for (size_t s = 0; s < slots_.size(); ++s) {
     if (frames[s] == nullptr) continue;
     const int slot = int(s);
-    const CropBox peak = decode_at_peak(networks_.score_map(slot), networks_.size_map(slot),
-                                        networks_.offset_map(slot), window_.data(), networks_.feat_size());
+    const CropBox peak = decode_at_peak(pipeline.score_map(slot), pipeline.size_map(slot), pipeline.offset_map(slot),
+                                        window_.data(), networks_.feat_size());
     const Box mapped = map_box_back(peak, slots_[s].box, slots_[s].resize_factor, networks_.search_size());
     slots_[s].box = clip_box(mapped, frames[s]->width, frames[s]->height, params_.clip_margin);
     ++times_.frames;
@@ -60,7 +63,20 @@ void BatchTracker::track(const std::vector<const RgbImage*>& frames) {
   times_.crop += seconds_between(start, cropped);
   times_.inference += seconds_between(cropped, inferred);
   times_.decode += seconds_between(inferred, decoded);
+  times_.device = pipeline.device_times();
   ++times_.steps;
+}
+
+std::string format_stage_times(const BatchTracker::StageTimes& t) {
+  if (t.steps == 0) return "no frame tracked";
+  const double ms = 1e3 / double(t.steps);
+  std::string text = fmt::format("{} steps, {} frames ({}); per step: crop {:.3f} ms, inference {:.3f} ms, decode {:.3f} ms",
+                                 t.steps, t.frames, t.on_gpu ? "GPU path" : "host path", ms * t.crop,
+                                 ms * t.inference, ms * t.decode);
+  if (t.on_gpu)
+    text += fmt::format("; GPU per step: upload {:.3f} ms, crop {:.3f} ms, tracking engine {:.3f} ms, maps back {:.3f} ms",
+                        ms * t.device.upload, ms * t.device.crop, ms * t.device.inference, ms * t.device.download);
+  return text;
 }
 
 Box SmatTracker::track(const RgbImage& frame) {

@@ -3,6 +3,7 @@
 // every occupied slot by a frame. With a batch-1 engine it is the plain single-sequence loop.
 // A slot's result does not depend on what the other slots hold.
 #pragma once
+#include <string>
 #include <vector>
 
 #include "synth/image.h"
@@ -38,10 +39,16 @@ class BatchTracker {
 
   const Box& box(int slot) const { return slots_[size_t(slot)].box; }
 
-  // Where track() spends its time, summed over calls (seconds).
+  // Where track() spends its time, summed over calls (seconds). Host wall time per stage: crop
+  // (the host crops; on the GPU path staging the frames and queueing the upload and the crop
+  // kernel), inference (on the GPU path: queueing the engine until the maps are back, so the wait
+  // for the upload and the crop is in it) and decode. On the GPU path `device` splits the GPU's
+  // share with CUDA events.
   struct StageTimes {
     double crop = 0, inference = 0, decode = 0;
     size_t steps = 0, frames = 0;
+    bool on_gpu = false;
+    DeviceTimes device;  // upload, crop kernel, tracking engine, download of the maps
   };
   const StageTimes& stage_times() const { return times_; }
 
@@ -55,8 +62,13 @@ class BatchTracker {
   TrackerParams params_;
   std::vector<float> window_;
   std::vector<Slot> slots_;
+  std::vector<SearchCrop> crops_;  // this step's, kept to reuse its memory
   StageTimes times_;
 };
+
+// "N steps, M frames; per step: crop .. ms, inference .. ms, decode .. ms[; GPU per step: upload
+// .. ms, crop .. ms, tracking engine .. ms, maps back .. ms]", for -v of `kestrel track` / `eval`.
+std::string format_stage_times(const BatchTracker::StageTimes& times);
 
 // One sequence: init(frame, box), then track(frame) per frame.
 class SmatTracker {

@@ -1,6 +1,7 @@
 #include "tracker/crop.h"
 
 #include <cfenv>
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -81,6 +82,22 @@ void crop_resize_normalize(const RgbImage& image, const CropWindow& window, int 
       }
     }
   }
+}
+
+FrameRegion crop_region(const CropWindow& window, int image_width, int image_height) {
+  // The bounds axis_taps() accepts: image_coord(c) is c itself when 0 <= c < end_valid.
+  auto span = [](int64_t start, int64_t size, int64_t extent, int& first, int& length) {
+    const int64_t end = start + size;
+    const int64_t end_valid = end <= extent - 1 ? end : extent - 1;
+    const int64_t lo = std::max<int64_t>(start, 0);
+    first = int(std::min(lo, extent));
+    length = end_valid > lo ? int(end_valid - lo) : 0;
+  };
+  FrameRegion region;
+  span(window.x1, window.size, image_width, region.x, region.width);
+  span(window.y1, window.size, image_height, region.y, region.height);
+  if (region.empty()) region.width = region.height = 0;
+  return region;
 }
 
 }  // namespace kestrel::tracker

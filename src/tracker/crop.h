@@ -32,4 +32,13 @@ CropWindow crop_window(const Box& box, double factor, int out_size);
 // where cv2.resize rounds to uint8 (a difference below 0.5/255 per channel).
 void crop_resize_normalize(const RgbImage& image, const CropWindow& window, int out_size, float* out);
 
+// The pixels crop_resize_normalize reads: columns [max(x1, 0), min(x1 + size, W - 1)) and the same
+// for rows (the last column and row never, by the quirk above). The GPU path uploads only this
+// part of a frame. Empty (width or height 0) when the crop is all padding.
+struct FrameRegion {
+  int x = 0, y = 0, width = 0, height = 0;
+  bool empty() const { return width <= 0 || height <= 0; }
+};
+FrameRegion crop_region(const CropWindow& window, int image_width, int image_height);
+
 }  // namespace kestrel::tracker

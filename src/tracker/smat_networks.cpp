@@ -1,6 +1,7 @@
 #include "tracker/smat_networks.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -43,21 +44,18 @@ void expect_shape(const TensorDesc& t, const Dims& want, const std::string& path
   }
 }
 
-void bind(ExecutionContext& context, const std::string& name, float* data, const std::string& path) {
-  const Status s = context.set_tensor_address(name, data);
-  KESTREL_CHECK(s.ok(), "{}: {}", path, s.message());
+bool force_host_path() {
+  const char* v = std::getenv("KESTREL_TRACKER_HOST_PATH");
+  return v != nullptr && *v != '\0' && std::strcmp(v, "0") != 0;
 }
-
 
 }  // namespace
 
 SmatNetworks::SmatNetworks(const std::string& template_path, const std::string& track_path,
-                           const EngineLoadOptions& options, ILogger& logger)
+                           const EngineLoadOptions& options, ILogger& logger, PipelineChoice choice)
     : template_path_(template_path), track_path_(track_path) {
   template_engine_ = load_engine(template_path, {options.config, 1}, logger);
   track_engine_ = load_engine(track_path, options, logger);
-  // Engines of any device: the tracker binds host buffers, which a GPU engine stages through its
-  // own device memory around each inference (crop and normalisation stay on the host so far).
 
   // Template engine: one input, one output.
   const auto t_in = template_engine_->inputs(), t_out = template_engine_->outputs();
@@ -68,7 +66,6 @@ SmatNetworks::SmatNetworks(const std::string& template_path, const std::string& 
   KESTREL_CHECK(t_in[0].shape[2] == t_in[0].shape[3], "{}: the template input {} is not square", template_path,
                 shape_text(t_in[0].shape));
   expect_shape(t_out[0], {t_in[0].shape[0], -1, -1, -1}, template_path);
-  template_batch_ = int(t_in[0].shape[0]);
   template_size_ = int(t_in[0].shape[2]);
   z_numel_ = numel(t_out[0].shape, 1);
 
@@ -91,53 +88,50 @@ SmatNetworks::SmatNetworks(const std::string& template_path, const std::string& 
   expect_shape(score, {batch_, 1, feat_, feat_}, track_path);
   expect_shape(find_tensor(k_out, "size_map", track_path, "output"), {batch_, 2, feat_, feat_}, track_path);
   expect_shape(find_tensor(k_out, "offset_map", track_path, "output"), {batch_, 2, feat_, feat_}, track_path);
-  x_numel_ = numel(x.shape, 1);
+  std::vector<TensorDesc> extra_outputs;
+  for (const TensorDesc& out : k_out) {
+    if (out.name == "score_map" || out.name == "size_map" || out.name == "offset_map") continue;
+    KESTREL_CHECK(out.dtype == DataType::kFLOAT, "{}: output '{}' is {}, expected float32", track_path, out.name,
+                  to_string(out.dtype));
+    extra_outputs.push_back(out);
+  }
 
   template_context_ = template_engine_->create_execution_context();
   track_context_ = track_engine_->create_execution_context();
   KESTREL_CHECK(template_context_ && track_context_, "cannot allocate the execution contexts' memory");
 
-  // Buffers, bound once. Unused template slots stay zero.
-  template_in_.assign(size_t(template_batch_) * numel(t_in[0].shape, 1), 0.0f);
-  template_z_.assign(size_t(template_batch_) * z_numel_, 0.0f);
-  bind(*template_context_, t_in[0].name, template_in_.data(), template_path);
-  bind(*template_context_, t_out[0].name, template_z_.data(), template_path);
-  z_.assign(size_t(batch_) * z_numel_, 0.0f);
-  x_.assign(size_t(batch_) * x_numel_, 0.0f);
-  const size_t plane = size_t(feat_) * size_t(feat_);
-  score_.assign(size_t(batch_) * plane, 0.0f);
-  size_.assign(size_t(batch_) * 2 * plane, 0.0f);
-  offset_.assign(size_t(batch_) * 2 * plane, 0.0f);
-  bind(*track_context_, "z", z_.data(), track_path);
-  bind(*track_context_, "x", x_.data(), track_path);
-  bind(*track_context_, "score_map", score_.data(), track_path);
-  bind(*track_context_, "size_map", size_.data(), track_path);
-  bind(*track_context_, "offset_map", offset_.data(), track_path);
-  for (const TensorDesc& out : k_out) {
-    if (out.name == "score_map" || out.name == "size_map" || out.name == "offset_map") continue;
-    KESTREL_CHECK(out.dtype == DataType::kFLOAT, "{}: output '{}' is {}, expected float32", track_path, out.name,
-                  to_string(out.dtype));
-    unused_outputs_.emplace_back(numel(out.shape));
-    bind(*track_context_, out.name, unused_outputs_.back().data(), track_path);
-  }
+  PipelineSetup setup;
+  setup.template_context = template_context_.get();
+  setup.track_context = track_context_.get();
+  setup.template_path = template_path;
+  setup.track_path = track_path;
+  setup.template_input = t_in[0];
+  setup.template_output = t_out[0];
+  setup.search_input = x;
+  setup.extra_outputs = extra_outputs;
+  setup.batch = batch_;
+  setup.template_batch = int(t_in[0].shape[0]);
+  setup.template_size = template_size_;
+  setup.search_size = search_size_;
+  setup.feat = feat_;
+  setup.z_numel = z_numel_;
+  // The GPU path needs both engines on the GPU: its buffers are device memory.
+  const bool both_cuda = template_engine_->summary().device == DeviceType::kCUDA &&
+                         track_engine_->summary().device == DeviceType::kCUDA;
+  if (choice == PipelineChoice::kGpu)
+    KESTREL_CHECK(both_cuda, "{} and {}: the tracker's GPU path needs two CUDA engines; these are {} and {}",
+                  template_path, track_path, to_string(template_engine_->summary().device),
+                  to_string(track_engine_->summary().device));
+  const bool gpu = choice == PipelineChoice::kGpu || (choice == PipelineChoice::kAuto && both_cuda && !force_host_path());
+  pipeline_ = gpu ? make_gpu_pipeline(setup) : make_host_pipeline(setup);
 }
 
 SmatNetworks::~SmatNetworks() = default;
 
-void SmatNetworks::encode_template(float* z_out) {
-  const Status s = template_context_->infer();
-  KESTREL_CHECK(s.ok(), "{}: {}", template_path_, s.message());
-  std::memcpy(z_out, template_z_.data(), z_numel_ * sizeof(float));
-}
-
-void SmatNetworks::track() {
-  const Status s = track_context_->infer();
-  KESTREL_CHECK(s.ok(), "{}: {}", track_path_, s.message());
-}
-
 std::string SmatNetworks::describe() const {
-  return fmt::format("template {}x{} -> z of {} floats; tracking batch {}, search {}x{}, maps {}x{}", template_size_,
-                     template_size_, z_numel_, batch_, search_size_, search_size_, feat_, feat_);
+  return fmt::format("template {}x{} -> z of {} floats; tracking batch {}, search {}x{}, maps {}x{}; {}",
+                     template_size_, template_size_, z_numel_, batch_, search_size_, search_size_, feat_, feat_,
+                     pipeline_->describe());
 }
 
 }  // namespace kestrel::tracker
