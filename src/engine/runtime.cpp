@@ -15,6 +15,7 @@ std::vector<TensorDesc> describe_values(const ir::Graph& graph, const std::vecto
 }
 
 const char* precision_name(const ir::Graph& graph, const ir::Node& node) {
+  if (node.precision == ir::Precision::kINT8) return "int8";  // e.g. kestrel.QConv, whatever its output type
   bool float_output = false;
   for (int out : node.outputs)
     if (out != ir::kNoValue && dtype_is_float(graph.values[size_t(out)].dtype)) float_output = true;
@@ -26,10 +27,29 @@ const char* precision_name(const ir::Graph& graph, const ir::Node& node) {
   }
 }
 
+// A fused quantized layer (kestrel.QConv) names its scales itself.
+std::string fused_quantization(const ir::Graph& graph, const ir::Node& node) {
+  const ir::Value& w_scale = graph.values[size_t(node.inputs.at(2))];
+  std::string text = fmt::format("in: {} scale {:.6g}", dtype_name(graph.values[size_t(node.inputs[0])].dtype),
+                                 node.attrs.get_float("x_scale", 0.0f));
+  if (w_scale.constant && w_scale.constant->dtype() == DataType::kFLOAT && w_scale.constant->numel() > 0) {
+    const float* s = w_scale.constant->data<float>();
+    const auto [lo, hi] = std::minmax_element(s, s + w_scale.constant->numel());
+    text += fmt::format("; weight: {} scales {:.4g}..{:.4g}", w_scale.constant->numel(), *lo, *hi);
+  }
+  const ir::Value& out = graph.values[size_t(node.outputs.at(0))];
+  if (out.dtype == DataType::kFLOAT)
+    text += "; out: float32";
+  else
+    text += fmt::format("; out: {} scale {:.6g}", dtype_name(out.dtype), node.attrs.get_float("y_scale", 0.0f));
+  return text;
+}
+
 // A layer reads QDQ inputs when its data and weight inputs (the first two) come from
 // DequantizeLinear: it has int8 semantics whatever kernel computes it (docs/int8.md).
 std::string quantization_of(const ir::Graph& graph, const std::vector<int>& producer, const ir::Node& node) {
   if (node.op_type == "DequantizeLinear" || node.op_type == "QuantizeLinear") return "";
+  if (node.domain == "kestrel" && node.op_type == "QConv" && node.inputs.size() >= 3) return fused_quantization(graph, node);
   std::string text;
   const size_t checked = std::min<size_t>(node.inputs.size(), 2);
   for (size_t i = 0; i < checked; ++i) {

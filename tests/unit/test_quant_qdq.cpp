@@ -242,14 +242,43 @@ TEST_F(QuantQdq, QdqModelRunsCloseToFp32AndKeepsWeightsInt8InTheEngine) {
     EXPECT_GE(same_class, 231) << "seed " << seed;
     EXPECT_GT(max_err, 0.0) << "the QDQ model must actually quantize";
   }
-  // The engine keeps int8 weights (DequantizeLinear is not folded back into float).
+  // The engine keeps int8 weights: the three convolutions run as int8 layers (kestrel.QConv,
+  // src/passes/fuse_qdq_conv.cpp) that read the int8 weights themselves.
   Runtime runtime(logger_);
   auto engine = runtime.deserialize(int8_engine.data(), int8_engine.size());
   ASSERT_TRUE(engine.ok());
-  int dq_layers = 0;
-  for (const LayerInfo& l : (*engine)->layers()) dq_layers += l.op_type == "DequantizeLinear";
-  EXPECT_EQ(dq_layers, 6);
+  int int8_layers = 0;
+  for (const LayerInfo& l : (*engine)->layers()) int8_layers += l.op_type == "QConv" && l.precision == "int8";
+  EXPECT_EQ(int8_layers, 3);
   EXPECT_LT(int8_engine.size(), fp32_engine.size());
+}
+
+TEST_F(QuantQdq, Int8EngineMatchesTheReferenceBackend) {
+  // The same QDQ model as an engine of the fast kernels (int8 convolutions) and as one of the
+  // reference kernels only (KESTREL_CPU_DISABLE=all: the QDQ nodes and float convolutions as
+  // written): within a few steps of the last requantization, mapped through the softmax.
+  const CalibrationTable table = calibrated(CalibrationAlgorithm::kMINMAX_CALIBRATION);
+  auto qdq = quantize_to_qdq(model_, table, QuantizeOptions{}, logger_);
+  ASSERT_TRUE(qdq.ok()) << qdq.status().message();
+  std::vector<uint8_t> fast_engine;
+  for (uint32_t seed : {11u, 12u}) {
+    const HostTensor x = random_input(seed);
+    const NamedTensors fast = run(*qdq, x, &fast_engine);
+    setenv("KESTREL_CPU_DISABLE", "all", 1);
+    const NamedTensors reference = run(*qdq, x);
+    unsetenv("KESTREL_CPU_DISABLE");
+    const float* a = fast[0].second.data<float>();
+    const float* b = reference[0].second.data<float>();
+    double max_err = 0;
+    for (int64_t i = 0; i < 4 * 16 * 16; ++i) max_err = std::max(max_err, double(std::fabs(a[i] - b[i])));
+    EXPECT_LT(max_err, 0.02) << "seed " << seed;
+  }
+  Runtime runtime(logger_);
+  auto engine = runtime.deserialize(fast_engine.data(), fast_engine.size());
+  ASSERT_TRUE(engine.ok());
+  int qconv = 0;
+  for (const LayerInfo& l : (*engine)->layers()) qconv += l.kernel == "cpu.onednn.qconv";
+  EXPECT_EQ(qconv, 3);
 }
 
 TEST_F(QuantQdq, LayerPrecisionOverridesAndTheirErrors) {

@@ -397,9 +397,9 @@ bool supports_layouts(const ir::Graph& graph, const ir::Node& node, const fast::
     return false;
   };
   for (size_t i = 0; i < in_layouts.size(); ++i)
-    if (in_layouts[i] == fast::Layout::kBlocked16 && !blockable(false, i)) return false;
+    if (in_layouts[i] != fast::Layout::kPlain && !blockable(false, i)) return false;
   for (size_t i = 0; i < out_layouts.size(); ++i)
-    if (out_layouts[i] == fast::Layout::kBlocked16 && !blockable(true, i)) return false;
+    if (out_layouts[i] != fast::Layout::kPlain && !blockable(true, i)) return false;
   return true;
 }
 
@@ -435,7 +435,8 @@ void compile(engine::EngineData& engine, const BuilderConfig& config) {
                     node.op_type, node.opset);
       node.kernel = kReferenceKernel;
     }
-    node.precision = ir::Precision::kFP32;
+    // kestrel.QConv computes in integers (src/passes/fuse_qdq_conv.cpp made it from QDQ nodes).
+    node.precision = op == "kestrel.QConv" ? ir::Precision::kINT8 : ir::Precision::kFP32;
   }
   const std::vector<fast::Layout> planned = fast::plan_layouts(graph);
   for (size_t n = 0; n < graph.nodes.size(); ++n) {

@@ -14,6 +14,7 @@
 // whose channel count is a multiple of 16, so the byte size is the plain one). A KernelImpl says
 // which of its inputs and outputs may be blocked and which must share one layout; the layout
 // planner (layout_plan.h) decides per value, and kernels read their layouts while preparing.
+// A blockable int8 port means channels-last instead (Layout::kChannelsLast).
 // Reference kernels only ever see plain values.
 #pragma once
 #include <cstddef>
@@ -26,7 +27,9 @@
 
 namespace kestrel::cpu::fast {
 
-enum class Layout : uint8_t { kPlain = 0, kBlocked16 = 1 };
+// kChannelsLast (NHWC) is for 4-D int8 values only: oneDNN's int8 convolutions (VNNI, brgemm)
+// run on it, and it costs no padding whatever the channel count.
+enum class Layout : uint8_t { kPlain = 0, kBlocked16 = 1, kChannelsLast = 2 };
 
 // Instruction sets, ordered: a CPU that has one has the ones before it.
 enum class Isa : uint8_t { kBaseline = 0, kAvx2 = 1, kAvx512Core = 2 };

@@ -18,6 +18,8 @@ struct UnionFind {
   void unite(int a, int b) { parent[size_t(find(a))] = find(b); }
 };
 
+bool is_int8(DataType t) { return t == DataType::kINT8 || t == DataType::kUINT8; }
+
 int value_at(const ir::Node& node, const Port& port) {
   const std::vector<int>& ids = port.output ? node.outputs : node.inputs;
   return port.index < int(ids.size()) ? ids[size_t(port.index)] : ir::kNoValue;
@@ -25,8 +27,12 @@ int value_at(const ir::Node& node, const Port& port) {
 
 bool blockable_value(const ir::Graph& graph, int v, const std::vector<int>& producer) {
   const ir::Value& value = graph.values[size_t(v)];
-  if (value.dtype != DataType::kFLOAT || value.shape.size() != 4 || value.constant) return false;
-  if (value.shape[1] <= 0 || value.shape[1] % 16 != 0) return false;
+  if (value.shape.size() != 4 || value.constant) return false;
+  if (is_int8(value.dtype)) {
+    if (value.shape[1] <= 0) return false;
+  } else if (value.dtype != DataType::kFLOAT || value.shape[1] <= 0 || value.shape[1] % 16 != 0) {
+    return false;
+  }
   if (producer[size_t(v)] < 0 || graph.is_graph_output(v)) return false;
   return true;
 }
@@ -95,7 +101,12 @@ std::vector<Layout> plan_layouts(const ir::Graph& graph) {
   for (const auto& [a, b] : inner) region_kept[size_t(regions.find(a))] = 1;
   std::vector<Layout> layouts(n_values, Layout::kPlain);
   for (size_t v = 0; v < n_values; ++v)
-    if (may[v] && region_kept[size_t(regions.find(int(v)))]) layouts[v] = Layout::kBlocked16;
+    // int8 values go channels-last wherever every reader and writer takes it: only int8 kernels
+    // touch them, and those want it (no region needs to pay for a reorder first).
+    if (may[v] && is_int8(graph.values[v].dtype))
+      layouts[v] = Layout::kChannelsLast;
+    else if (may[v] && region_kept[size_t(regions.find(int(v)))])
+      layouts[v] = Layout::kBlocked16;
   return layouts;
 }
 

@@ -24,15 +24,23 @@ void onednn_execute(const dnnl::stream& stream, const dnnl::primitive& primitive
 }
 
 dnnl::memory::desc float_desc(const Shape& shape, Layout layout) {
+  return typed_desc(shape, layout, dnnl::memory::data_type::f32);
+}
+
+dnnl::memory::desc typed_desc(const Shape& shape, Layout layout, dnnl::memory::data_type type) {
   using tag = dnnl::memory::format_tag;
   dnnl::memory::dims dims(shape.begin(), shape.end());
   if (layout == Layout::kBlocked16) {
     KESTREL_CHECK(shape.size() == 4, "a blocked layout needs a 4-D value, got {}", shape_str(shape));
-    return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, tag::nChw16c);
+    return dnnl::memory::desc(dims, type, tag::nChw16c);
+  }
+  if (layout == Layout::kChannelsLast) {
+    KESTREL_CHECK(shape.size() == 4, "a channels-last layout needs a 4-D value, got {}", shape_str(shape));
+    return dnnl::memory::desc(dims, type, tag::nhwc);
   }
   static const tag plain[] = {tag::undef, tag::a, tag::ab, tag::abc, tag::abcd, tag::abcde, tag::abcdef};
   KESTREL_CHECK(shape.size() >= 1 && shape.size() <= 6, "no oneDNN layout for rank {}", shape.size());
-  return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, plain[shape.size()]);
+  return dnnl::memory::desc(dims, type, plain[shape.size()]);
 }
 
 }  // namespace kestrel::cpu::fast

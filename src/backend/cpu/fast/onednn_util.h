@@ -15,6 +15,8 @@ dnnl::engine& onednn_engine();
 
 // A float32 descriptor for a plain or channel-blocked 4-D value, or a plain one of any rank.
 dnnl::memory::desc float_desc(const Shape& shape, Layout layout);
+// The same for another element type (int8 values are blocked the same way: nChw16c).
+dnnl::memory::desc typed_desc(const Shape& shape, Layout layout, dnnl::memory::data_type type);
 
 // Offsets of consecutive scratch regions, each 64-byte aligned.
 class ScratchLayout {

@@ -1,0 +1,350 @@
+// INT8 kernels on the CPU against the float reference of the same QDQ graph.
+//
+// Each case builds X -> Q -> DQ -> Conv(DQ(int8 W, per-channel scales), B) [-> Relu | Clip]
+// [+ residual] [-> Q -> DQ] as an IR graph; the reference runs it node by node on the reference
+// kernels (the QDQ definition), the engine path runs it through the builder's passes and the
+// CPU backend, where fuse_qdq_conv makes a kestrel.QConv that cpu.onednn.qconv computes in
+// integers. The bound: an int8 output may differ by one quantization step of its scale (the
+// integer kernel scales once, by multiplication, where the reference sums dequantized floats
+// and divides), a float output by 1e-4 relative to the output's range.
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "backend/cpu/reference/kernel_registry.h"
+#include "core/error.h"
+#include "engine/backend.h"
+#include "ir/op_registry.h"
+#include "passes/pass.h"
+#include "passes/rewrite_utils.h"
+#include "support/op_test.h"
+
+namespace kestrel::testing {
+namespace {
+
+struct ConvCase {
+  Shape x;                      // [N, C, H, W]
+  int64_t out_channels = 8;
+  int64_t kernel = 1, stride = 1, pad = 0, group = 1;
+  std::string activation;       // "", "Relu", "Clip"
+  bool residual = false;
+  bool quantized_out = true;    // a Q -> DQ after the layer (int8 output), else float output
+  bool uint8_in = false;
+  uint32_t seed = 1;
+};
+
+std::string describe(const ConvCase& c) {
+  return fmt::format("x {} -> {} k{} s{} p{} g{} {}{}{}{}", shape_str(c.x), c.out_channels, c.kernel, c.stride, c.pad,
+                     c.group, c.activation, c.residual ? " +residual" : "", c.quantized_out ? " int8 out" : " float out",
+                     c.uint8_in ? " u8 in" : "");
+}
+
+class Builder {
+ public:
+  int input(const std::string& name, Shape shape) {
+    ir::Value v;
+    v.name = name;
+    v.shape = std::move(shape);
+    v.shape_known = true;
+    const int id = graph.add_value(v);
+    graph.inputs.push_back(id);
+    return id;
+  }
+  int constant(Tensor t) { return graph.add_constant(graph.unique_name("c"), std::move(t)); }
+  int node(const std::string& op, std::vector<int> inputs, ir::Attributes attrs = {}) {
+    ir::Node n;
+    n.name = graph.unique_name(op);
+    n.op_type = op;
+    n.opset = 17;
+    n.inputs = std::move(inputs);
+    n.attrs = std::move(attrs);
+    ir::Value v;
+    v.name = n.name + "_out";
+    n.outputs = {graph.add_value(v)};
+    graph.nodes.push_back(std::move(n));
+    return graph.nodes.back().outputs[0];
+  }
+  int scalar(float s) { return constant(make_float({}, {s})); }
+  int zero_point(bool uint8) {
+    Tensor t(uint8 ? DataType::kUINT8 : DataType::kINT8, {});
+    std::memset(t.raw(), 0, 1);
+    return constant(std::move(t));
+  }
+  // Q then DQ with one scale: the activation quantization the QDQ rewrite writes.
+  int qdq(int x, float scale, bool uint8 = false) {
+    const int q = node("QuantizeLinear", {x, scalar(scale), zero_point(uint8)});
+    return node("DequantizeLinear", {q, scalar(scale), zero_point(uint8)});
+  }
+  ir::Graph graph;
+};
+
+// The layer's weight as int8 with per-output-channel scales max|W_c| / 127, like the quantizer.
+struct QuantWeight {
+  Tensor q, scales, zero_points;
+};
+
+QuantWeight quantize_weight(const Tensor& w) {
+  const int64_t m = w.dim(0), per = w.numel() / m;
+  QuantWeight out{Tensor(DataType::kINT8, w.shape()), Tensor(DataType::kFLOAT, {m}), Tensor(DataType::kINT8, {m})};
+  for (int64_t c = 0; c < m; ++c) {
+    float amax = 0;
+    for (int64_t i = 0; i < per; ++i) amax = std::max(amax, std::fabs(w.data<float>()[c * per + i]));
+    const float s = amax > 0 ? amax / 127.f : 1.f;
+    out.scales.data<float>()[c] = s;
+    out.zero_points.data<int8_t>()[c] = 0;
+    for (int64_t i = 0; i < per; ++i)
+      out.q.data<int8_t>()[c * per + i] = int8_t(std::lrint(std::clamp(w.data<float>()[c * per + i] / s, -127.f, 127.f)));
+  }
+  return out;
+}
+
+struct Built {
+  ir::Graph graph;
+  std::vector<Tensor> inputs;
+  float y_scale = 0;
+};
+
+Built build_case(const ConvCase& c) {
+  Builder b;
+  Built out;
+  std::mt19937 rng(c.seed);
+  const int64_t cin = c.x[1];
+  const int x = b.input("x", c.x);
+  // Activations in [0, 4) for a uint8 input (after a ReLU), [-2, 2) otherwise.
+  out.inputs.push_back(random_float(c.x, c.seed, c.uint8_in ? 0.f : -2.f, c.uint8_in ? 4.f : 2.f));
+  const float x_scale = (c.uint8_in ? 4.f / 255.f : 2.f / 127.f);
+  const int dq_x = b.qdq(x, x_scale, c.uint8_in);
+
+  const Shape w_shape{c.out_channels, cin / c.group, c.kernel, c.kernel};
+  const Tensor w = random_float(w_shape, c.seed + 1, -0.5f, 0.5f);
+  QuantWeight qw = quantize_weight(w);
+  ir::Attributes wa;
+  wa.set("axis", int64_t(0));
+  const int dq_w = b.node("DequantizeLinear", {b.constant(qw.q), b.constant(qw.scales), b.constant(qw.zero_points)}, wa);
+  const int bias = b.constant(random_float({c.out_channels}, c.seed + 2, -0.5f, 0.5f));
+
+  ir::Attributes ca;
+  ca.set("strides", std::vector<int64_t>{c.stride, c.stride});
+  ca.set("pads", std::vector<int64_t>{c.pad, c.pad, c.pad, c.pad});
+  ca.set("group", c.group);
+  int y = b.node("Conv", {dq_x, dq_w, bias}, ca);
+  const int64_t oh = (c.x[2] + 2 * c.pad - c.kernel) / c.stride + 1, ow = (c.x[3] + 2 * c.pad - c.kernel) / c.stride + 1;
+  const Shape y_shape{c.x[0], c.out_channels, oh, ow};
+  if (c.residual) {
+    const int r = b.input("r", y_shape);
+    out.inputs.push_back(random_float(y_shape, c.seed + 3, -1.f, 1.f));
+    y = b.node("Add", {y, r});
+  }
+  if (c.activation == "Relu") y = b.node("Relu", {y});
+  if (c.activation == "Clip") y = b.node("Clip", {y, b.scalar(-0.5f), b.scalar(1.5f)});
+  if (c.quantized_out) {
+    out.y_scale = 0.05f;
+    y = b.qdq(y, out.y_scale);
+  }
+  b.graph.outputs.push_back(y);
+  out.graph = std::move(b.graph);
+  return out;
+}
+
+// Node by node on the reference kernels, after the device-independent passes (shapes, folding).
+std::vector<Tensor> run_reference(ir::Graph graph, const std::vector<Tensor>& inputs) {
+  passes::optimize(graph);
+  std::vector<Tensor> values(graph.values.size());
+  for (size_t i = 0; i < graph.inputs.size(); ++i) values[size_t(graph.inputs[i])] = inputs[i];
+  for (size_t v = 0; v < graph.values.size(); ++v)
+    if (graph.values[v].constant) values[v] = *graph.values[v].constant;
+  for (size_t index : graph.topological_order()) {
+    const ir::Node& node = graph.nodes[index];
+    std::vector<const Tensor*> in;
+    for (int v : node.inputs) in.push_back(v == ir::kNoValue ? nullptr : &values[size_t(v)]);
+    std::vector<Tensor> out = cpu::evaluate_node(node, in);
+    for (size_t o = 0; o < node.outputs.size(); ++o) values[size_t(node.outputs[o])] = std::move(out[o]);
+  }
+  std::vector<Tensor> outputs;
+  for (int id : graph.outputs) outputs.push_back(values[size_t(id)]);
+  return outputs;
+}
+
+// Through the builder's steps and the CPU backend (fusions, kernel choice, executor).
+struct EngineRun {
+  std::vector<Tensor> outputs;
+  std::vector<std::string> kernels;  // "op kernel" per layer
+};
+
+EngineRun run_engine(ir::Graph graph, const std::vector<Tensor>& inputs, int threads) {
+  auto engine = std::make_shared<engine::EngineData>();
+  engine->graph = std::move(graph);
+  passes::optimize(engine->graph);
+  passes::give_outputs_producers(engine->graph);
+  engine->graph.sort();
+  BuilderConfig config;
+  config.set_cpu_threads(threads);
+  const engine::Backend& backend = engine::require_backend(DeviceType::kCPU);
+  backend.compile(*engine, config);
+  EngineRun run;
+  for (const ir::Node& node : engine->graph.nodes) run.kernels.push_back(ir::qualified_op_type(node) + " " + node.kernel);
+  std::unique_ptr<engine::Executor> executor = backend.create_executor(engine);
+  ExecutionOptions options;
+  options.cpu_threads = threads;
+  executor->configure(options);
+  std::vector<Tensor> in = inputs;
+  for (size_t i = 0; i < in.size(); ++i) executor->bind(engine->graph.inputs[i], in[i].raw());
+  for (int id : engine->graph.outputs) {
+    const ir::Value& v = engine->graph.values[size_t(id)];
+    run.outputs.emplace_back(v.dtype, v.shape);
+    executor->bind(id, run.outputs.back().raw());
+  }
+  executor->enqueue(nullptr);
+  executor->synchronize(nullptr);
+  return run;
+}
+
+bool has_kernel(const EngineRun& run, const std::string& text) {
+  for (const std::string& k : run.kernels)
+    if (k == text) return true;
+  return false;
+}
+
+void check_case(const ConvCase& c, int threads) {
+  SCOPED_TRACE(describe(c) + fmt::format(", {} threads", threads));
+  Built built = build_case(c);
+  const std::vector<Tensor> ref = run_reference(built.graph, built.inputs);
+  const EngineRun fast = run_engine(built.graph, built.inputs, threads);
+  ASSERT_TRUE(has_kernel(fast, "kestrel.QConv cpu.onednn.qconv")) << fmt::format("{}", fmt::join(fast.kernels, ", "));
+  ASSERT_EQ(ref.size(), fast.outputs.size());
+  const std::vector<float> r = to_floats(ref[0]), f = to_floats(fast.outputs[0]);
+  ASSERT_EQ(r.size(), f.size());
+  float range = 0;
+  for (float v : r) range = std::max(range, std::fabs(v));
+  // One step of the output scale (plus float slack); float outputs: 1e-4 of the range.
+  const float bound = c.quantized_out ? built.y_scale * 1.001f : 1e-4f * std::max(range, 1.f);
+  size_t off_by_step = 0;
+  for (size_t i = 0; i < r.size(); ++i) {
+    ASSERT_LE(std::fabs(r[i] - f[i]), bound) << "element " << i << ": reference " << r[i] << ", int8 kernel " << f[i];
+    off_by_step += r[i] != f[i];
+  }
+  // Off-by-one-step results are rare rounding ties, never the rule.
+  if (c.quantized_out) EXPECT_LE(off_by_step, r.size() / 20 + 2);
+}
+
+TEST(Int8Conv, PointwiseAroundSmat) {
+  for (int threads : {1, 2}) {
+    check_case({{1, 32, 16, 16}, 64, 1, 1, 0, 1, "Relu"}, threads);
+    check_case({{1, 64, 8, 8}, 32, 1, 1, 0, 1, ""}, threads);
+    check_case({{1, 24, 7, 9}, 40, 1, 1, 0, 1, "Relu", false, false}, threads);  // odd sizes, float out
+    check_case({{2, 17, 5, 3}, 9, 1, 1, 0, 1, "Clip"}, threads);                 // odd channels, batch 2
+    check_case({{1, 96, 4, 33}, 96, 1, 1, 0, 1, "", false, false}, threads);      // transformer [1, C, P, N]
+  }
+}
+
+TEST(Int8Conv, DepthwiseThreeByThree) {
+  for (int threads : {1, 2}) {
+    check_case({{1, 64, 16, 16}, 64, 3, 1, 1, 64, "Relu"}, threads);
+    check_case({{1, 32, 15, 17}, 32, 3, 2, 1, 32, "Relu"}, threads);  // stride 2, odd sizes
+    check_case({{1, 24, 9, 9}, 24, 3, 1, 1, 24, "", false, false}, threads);
+  }
+}
+
+TEST(Int8Conv, DenseThreeByThreeStrideOneAndTwo) {
+  for (int threads : {1, 2}) {
+    check_case({{1, 3, 32, 32}, 16, 3, 2, 1, 1, "Relu"}, threads);  // the stem: 3 input channels
+    check_case({{1, 32, 13, 11}, 48, 3, 1, 1, 1, "Relu"}, threads);
+    check_case({{1, 16, 8, 8}, 16, 3, 1, 0, 1, "", false, false}, threads);
+  }
+}
+
+TEST(Int8Conv, ResidualAndUint8) {
+  for (int threads : {1, 2}) {
+    check_case({{1, 32, 8, 8}, 32, 1, 1, 0, 1, "", true, true}, threads);    // residual, int8 out
+    check_case({{1, 64, 4, 16}, 64, 1, 1, 0, 1, "", true, false}, threads);  // residual, float out
+    check_case({{1, 16, 6, 6}, 16, 1, 1, 0, 1, "Relu", true, true}, threads);
+    ConvCase u8{{1, 32, 8, 8}, 16, 3, 1, 1, 1, "Relu"};
+    u8.uint8_in = true;
+    check_case(u8, threads);
+  }
+}
+
+TEST(Int8Conv, ChainsStayInt8BetweenLayers) {
+  // conv -> relu -> Q -> DQ -> conv -> Q -> DQ: the first layer writes int8, no QuantizeLinear
+  // is left between the two, and the result still matches the reference.
+  Builder b;
+  const int x = b.input("x", {1, 32, 10, 10});
+  int y = b.qdq(x, 2.f / 127.f);
+  ir::Attributes wa;
+  wa.set("axis", int64_t(0));
+  for (int layer = 0; layer < 2; ++layer) {
+    QuantWeight qw = quantize_weight(random_float({32, 32, 1, 1}, 10 + layer, -0.3f, 0.3f));
+    const int w = b.node("DequantizeLinear", {b.constant(qw.q), b.constant(qw.scales), b.constant(qw.zero_points)}, wa);
+    y = b.node("Relu", {b.node("Conv", {y, w})});
+    y = b.qdq(y, 0.03f);
+  }
+  b.graph.outputs.push_back(y);
+  const std::vector<Tensor> inputs{random_float({1, 32, 10, 10}, 3, -2.f, 2.f)};
+  const std::vector<Tensor> ref = run_reference(b.graph, inputs);
+  const EngineRun fast = run_engine(b.graph, inputs, 2);
+  size_t qconvs = 0, quantizes = 0;
+  for (const std::string& k : fast.kernels) {
+    qconvs += k.rfind("kestrel.QConv", 0) == 0;
+    quantizes += k.rfind("QuantizeLinear", 0) == 0;
+  }
+  EXPECT_EQ(qconvs, 2u);
+  EXPECT_EQ(quantizes, 1u);  // only the input's
+  const std::vector<float> r = to_floats(ref[0]), f = to_floats(fast.outputs[0]);
+  // Two requantizations in a row: a one-step difference after the first can move the second
+  // by about the weights' gain; allow two steps.
+  for (size_t i = 0; i < r.size(); ++i) ASSERT_LE(std::fabs(r[i] - f[i]), 2 * 0.03f * 1.001f) << i;
+}
+
+TEST(Int8Conv, PassLeavesUnsupportedPatternsAlone) {
+  // A non-zero activation zero point: the QDQ nodes stay and the float kernels run them.
+  Builder b;
+  const int x = b.input("x", {1, 8, 6, 6});
+  Tensor zp(DataType::kUINT8, {});
+  zp.data<uint8_t>()[0] = 128;
+  const int q = b.node("QuantizeLinear", {x, b.scalar(0.02f), b.constant(zp)});
+  const int dq = b.node("DequantizeLinear", {q, b.scalar(0.02f), b.constant(zp)});
+  QuantWeight qw = quantize_weight(random_float({8, 8, 1, 1}, 5));
+  ir::Attributes wa;
+  wa.set("axis", int64_t(0));
+  const int w = b.node("DequantizeLinear", {b.constant(qw.q), b.constant(qw.scales), b.constant(qw.zero_points)}, wa);
+  b.graph.outputs.push_back(b.node("Conv", {dq, w}));
+  const std::vector<Tensor> inputs{random_float({1, 8, 6, 6}, 4)};
+  const EngineRun fast = run_engine(b.graph, inputs, 1);
+  for (const std::string& k : fast.kernels) EXPECT_EQ(k.rfind("kestrel.QConv", 0), std::string::npos) << k;
+  const std::vector<float> r = to_floats(run_reference(b.graph, inputs)[0]), f = to_floats(fast.outputs[0]);
+  for (size_t i = 0; i < r.size(); ++i) ASSERT_NEAR(r[i], f[i], 1e-4f) << i;
+}
+
+TEST(Int8Conv, QConvRefusesBadScales) {
+  // Shape inference names the problem instead of crashing on an edited graph.
+  Builder b;
+  const int x = b.input("x", {1, 4, 4, 4});
+  Tensor xq(DataType::kINT8, {1, 4, 4, 4});
+  (void)xq;
+  QuantWeight qw = quantize_weight(random_float({4, 4, 1, 1}, 6));
+  ir::Node n;
+  n.name = "qconv";
+  n.op_type = "QConv";
+  n.domain = ir::kKestrelDomain;
+  n.opset = 1;
+  const int q = b.node("QuantizeLinear", {x, b.scalar(0.1f), b.zero_point(false)});
+  n.inputs = {q, b.constant(qw.q), b.constant(qw.scales)};
+  n.attrs.set("x_scale", -1.0f);
+  ir::Value v;
+  v.name = "y";
+  n.outputs = {b.graph.add_value(v)};
+  b.graph.nodes.push_back(n);
+  b.graph.outputs.push_back(n.outputs[0]);
+  try {
+    passes::optimize(b.graph);
+    FAIL() << "a negative x_scale was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("x_scale"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace kestrel::testing
