@@ -52,7 +52,9 @@ std::vector<uint8_t> qdq_bytes(const std::string& model_path, const CalibrationT
   QdqRewrite r;
   r.int8 = int8;
   r.scales = table.scales;
-  r.weights_as_float = true;
+  // The real QDQ model (int8 weights behind DequantizeLinear): the CPU backend fuses its layers
+  // into int8 convolutions (kestrel.QConv), so this measures the INT8 engine itself.
+  r.weights_as_float = false;
   rewrite_to_qdq(model, analysis, r, nullptr);
   std::vector<uint8_t> out(model.ByteSizeLong());
   KESTREL_CHECK(model.SerializeToArray(out.data(), int(out.size())), "{}: cannot serialize", model_path);

@@ -8,18 +8,22 @@
 // integer kernel scales once, by multiplication, where the reference sums dequantized floats
 // and divides), a float output by 1e-4 relative to the output's range.
 #include <cmath>
+#include <limits>
 #include <cstring>
 #include <random>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "backend/cpu/fast/kernel.h"
+#include "backend/cpu/fast/quantize_transpose.h"
 #include "backend/cpu/reference/kernel_registry.h"
 #include "core/error.h"
 #include "engine/backend.h"
 #include "ir/op_registry.h"
 #include "passes/pass.h"
 #include "passes/rewrite_utils.h"
+#include "quant/int8_math.h"
 #include "support/op_test.h"
 
 namespace kestrel::testing {
@@ -343,6 +347,33 @@ TEST(Int8Conv, QConvRefusesBadScales) {
     FAIL() << "a negative x_scale was accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("x_scale"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Int8Quantize, TransposingKernelIsQuantizeLinearExactly) {
+  // The AVX-512 tile kernel (float [C, P] -> int8 [P, C]) against the scalar definition, on
+  // sizes with and without 16-tails, with ties, saturation and NaN.
+  if (cpu::fast::host_isa() < cpu::fast::Isa::kAvx512Core) GTEST_SKIP() << "no AVX-512";
+  for (const auto& [channels, pixels] : std::vector<std::pair<int64_t, int64_t>>{{16, 16}, {96, 1024}, {17, 33}, {3, 70}, {40, 5}}) {
+    for (bool is_uint8 : {false, true}) {
+      const float scale = 0.25f;
+      Tensor x = random_float({channels, pixels}, uint32_t(channels * pixels), -40.f, 40.f);
+      float* v = x.data<float>();
+      v[0] = 0.125f;                                    // a tie: rounds to even (0)
+      v[1 % x.numel()] = 0.375f;                        // a tie: rounds to even (2)
+      v[2 % x.numel()] = 1e30f;                         // saturates
+      v[3 % x.numel()] = std::numeric_limits<float>::quiet_NaN();  // to the zero point
+      std::vector<uint8_t> got(size_t(channels * pixels), 0xAB);
+      cpu::fast::quantize_to_channels_last_avx512(v, got.data(), is_uint8, channels, pixels, scale, 0, pixels);
+      for (int64_t c = 0; c < channels; ++c)
+        for (int64_t p = 0; p < pixels; ++p) {
+          const float in = v[c * pixels + p];
+          const uint8_t want = is_uint8 ? quant::quantize_value<uint8_t>(in, scale, 0)
+                                        : uint8_t(quant::quantize_value<int8_t>(in, scale, 0));
+          ASSERT_EQ(got[size_t(p * channels + c)], want)
+              << channels << "x" << pixels << (is_uint8 ? " u8" : " s8") << " c " << c << " p " << p << " x " << in;
+        }
+    }
   }
 }
 

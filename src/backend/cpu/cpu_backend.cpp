@@ -396,10 +396,16 @@ bool supports_layouts(const ir::Graph& graph, const ir::Node& node, const fast::
       if (port.output == output && size_t(port.index) == index) return true;
     return false;
   };
+  auto channels_last = [&](bool output, size_t index, fast::Layout layout) {
+    if (layout != fast::Layout::kChannelsLast) return false;
+    for (const fast::Port& port : rules.channels_last)
+      if (port.output == output && size_t(port.index) == index) return true;
+    return false;
+  };
   for (size_t i = 0; i < in_layouts.size(); ++i)
-    if (in_layouts[i] != fast::Layout::kPlain && !blockable(false, i)) return false;
+    if (in_layouts[i] != fast::Layout::kPlain && !blockable(false, i) && !channels_last(false, i, in_layouts[i])) return false;
   for (size_t i = 0; i < out_layouts.size(); ++i)
-    if (out_layouts[i] != fast::Layout::kPlain && !blockable(true, i)) return false;
+    if (out_layouts[i] != fast::Layout::kPlain && !blockable(true, i) && !channels_last(true, i, out_layouts[i])) return false;
   return true;
 }
 

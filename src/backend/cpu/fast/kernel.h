@@ -27,8 +27,9 @@
 
 namespace kestrel::cpu::fast {
 
-// kChannelsLast (NHWC) is for 4-D int8 values only: oneDNN's int8 convolutions (VNNI, brgemm)
-// run on it, and it costs no padding whatever the channel count.
+// kChannelsLast (NHWC): 4-D int8 values, which oneDNN's int8 convolutions (VNNI, brgemm) run on
+// (no padding whatever the channel count), and float values that only int8 layers and
+// quantize/dequantize touch (LayoutRules::channels_last), so that no transpose sits between them.
 enum class Layout : uint8_t { kPlain = 0, kBlocked16 = 1, kChannelsLast = 2 };
 
 // Instruction sets, ordered: a CPU that has one has the ones before it.
@@ -53,6 +54,9 @@ struct LayoutRules {
   // (oneDNN's direct convolutions: source and destination). Blocked values are only kept in
   // regions that contain such a kernel; elsewhere a blocked value would only cost reorders.
   std::vector<std::pair<Port, Port>> blocked_paths;
+  // Float ports that may also be channels-last (a float value is stored so when every port that
+  // touches it is listed here by its kernel).
+  std::vector<Port> channels_last;
 };
 
 // What a kernel reads while it is prepared.

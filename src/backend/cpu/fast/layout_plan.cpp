@@ -37,6 +37,13 @@ bool blockable_value(const ir::Graph& graph, int v, const std::vector<int>& prod
   return true;
 }
 
+// A float value between int8 layers (their float output, a residual, a quantize's input).
+bool channels_last_float(const ir::Graph& graph, int v, const std::vector<int>& producer) {
+  const ir::Value& value = graph.values[size_t(v)];
+  return value.dtype == DataType::kFLOAT && value.shape.size() == 4 && !value.constant && producer[size_t(v)] >= 0 &&
+         !graph.is_graph_output(v);
+}
+
 }  // namespace
 
 const KernelImpl* recorded_impl(const ir::Node& node) {
@@ -47,7 +54,7 @@ const KernelImpl* recorded_impl(const ir::Node& node) {
 std::vector<Layout> plan_layouts(const ir::Graph& graph) {
   const size_t n_values = graph.values.size();
   const std::vector<int> producer = graph.producers();
-  std::vector<int> ports(n_values, 0), blockable_ports(n_values, 0);
+  std::vector<int> ports(n_values, 0), blockable_ports(n_values, 0), channels_last_ports(n_values, 0);
   std::vector<LayoutRules> rules(graph.nodes.size());
   UnionFind tied(n_values);
 
@@ -63,6 +70,10 @@ std::vector<Layout> plan_layouts(const ir::Graph& graph) {
     for (const Port& port : rules[n].blockable) {
       const int v = value_at(node, port);
       if (v != ir::kNoValue) ++blockable_ports[size_t(v)];
+    }
+    for (const Port& port : rules[n].channels_last) {
+      const int v = value_at(node, port);
+      if (v != ir::kNoValue) ++channels_last_ports[size_t(v)];
     }
     for (const std::vector<Port>& group : rules[n].tied) {
       int first = ir::kNoValue;
@@ -104,6 +115,8 @@ std::vector<Layout> plan_layouts(const ir::Graph& graph) {
     // int8 values go channels-last wherever every reader and writer takes it: only int8 kernels
     // touch them, and those want it (no region needs to pay for a reorder first).
     if (may[v] && is_int8(graph.values[v].dtype))
+      layouts[v] = Layout::kChannelsLast;
+    else if (ports[v] > 0 && ports[v] == channels_last_ports[v] && channels_last_float(graph, int(v), producer))
       layouts[v] = Layout::kChannelsLast;
     else if (may[v] && region_kept[size_t(regions.find(int(v)))])
       layouts[v] = Layout::kBlocked16;

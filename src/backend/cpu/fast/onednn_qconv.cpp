@@ -18,8 +18,9 @@
 // 1 / y_scale requantizes it.
 //
 // Layouts: int8 values are channels-last (NHWC) between int8 layers, what oneDNN's VNNI kernels
-// (brgemm 1x1, jit) run on; float outputs stay plain for their float readers. Where the
-// primitive wants other layouts than the values have, prepared reorders convert.
+// (brgemm 1x1, jit) run on; float outputs too where only int8 layers and quantizers read them,
+// else plain for their float readers. Where the primitive wants other layouts than the values
+// have, prepared reorders convert.
 #include <cfloat>
 #include <cmath>
 #include <optional>
@@ -59,10 +60,15 @@ bool accepts(const ir::Graph& graph, const ir::Node& node) {
 
 LayoutRules layouts(const ir::Graph& graph, const ir::Node& node) {
   LayoutRules rules;
-  // The int8 source and an int8 destination may be channels-last; a float destination stays
-  // plain (its readers are float kernels) and the residual is reordered anyway.
+  // The int8 source and an int8 destination may be channels-last; a float destination and the
+  // residual too where only int8 layers and quantizers touch them (the MobileNet blocks' sums),
+  // else they stay plain for the float kernels and reorders convert.
   rules.blockable = {{false, 0}};
-  if (value_of(graph, node.outputs[0]).dtype != DataType::kFLOAT) rules.blockable.push_back({true, 0});
+  if (value_of(graph, node.outputs[0]).dtype != DataType::kFLOAT)
+    rules.blockable.push_back({true, 0});
+  else
+    rules.channels_last.push_back({true, 0});
+  if (node.inputs.size() > 4 && node.inputs[4] != ir::kNoValue) rules.channels_last.push_back({false, 4});
   return rules;
 }
 
@@ -82,7 +88,8 @@ class OnednnQConv final : public Kernel {
     const Shape& y_shape = ctx.output(0).shape;
     const int64_t groups = p->group, channels = w_shape[0];
     const double flops = 2.0 * double(shape_numel(y_shape)) * double(w_shape[1] * w_shape[2] * w_shape[3]);
-    threads_ = threads_for_work(flops, ctx.threads());
+    // int8 runs ~4x the float rate (VNNI): a layer is worth a second thread at 4x the float work.
+    threads_ = threads_for_work(flops / 4, ctx.threads());
     ScopedThreads scoped(threads_);
     has_residual_ = ctx.has_input(4);
     const memory::data_type src_type = onednn_type(ctx.input(0).dtype);

@@ -7,10 +7,16 @@
 // only for values within an ulp of a rounding boundary, so a result may differ by one step
 // there. Rounding is half to even and out-of-range values saturate, as in QuantizeLinear.
 // Everything else (per-axis scales, other zero points) stays on the reference kernels.
+//
+// Quantizing a plain float value into a channels-last int8 one (a float layer handing over to
+// the int8 convolutions) is a transpose, which oneDNN's reorder does slowly (~3 GB/s); on
+// AVX-512 CPUs the own tile kernel of quantize_transpose.h does it instead, with QuantizeLinear's
+// exact arithmetic (division).
 #include <cmath>
 
 #include "backend/cpu/fast/onednn_util.h"
 #include "backend/cpu/fast/parallel.h"
+#include "backend/cpu/fast/quantize_transpose.h"
 #include "core/error.h"
 
 namespace kestrel::cpu::fast {
@@ -50,10 +56,11 @@ bool dequantize_accepts(const ir::Graph& graph, const ir::Node& node) {
          is_float(graph, node.outputs[0]);
 }
 
-// Either side may be blocked (float: nChw16c, int8: channels-last).
+// Either side may be blocked (float: nChw16c or channels-last, int8: channels-last).
 LayoutRules layouts(const ir::Graph&, const ir::Node&) {
   LayoutRules rules;
   rules.blockable = {{false, 0}, {true, 0}};
+  rules.channels_last = {{false, 0}, {true, 0}};
   return rules;
 }
 
@@ -95,7 +102,46 @@ class OnednnScaleReorder final : public Kernel {
   int threads_ = 1;
 };
 
-std::unique_ptr<Kernel> create_quantize(const PrepareContext& ctx) { return std::make_unique<OnednnScaleReorder>(ctx, true); }
+class QuantizeTranspose final : public Kernel {
+ public:
+  explicit QuantizeTranspose(const PrepareContext& ctx)
+      : scale_(ctx.input(1).constant->data<float>()[0]), is_uint8_(ctx.output(0).dtype == DataType::kUINT8) {
+    const Shape& shape = ctx.input(0).shape;
+    images_ = shape[0];
+    channels_ = shape[1];
+    pixels_ = shape[2] * shape[3];
+    // One thread below ~256 K elements: SMAT's transformer values ([1, C, 4, N], 25-200 K) took
+    // longer with the second thread woken (measured) than on one.
+    threads_ = shape_numel(shape) >= 2 * kMemoryGrain ? ctx.threads() : 1;
+  }
+
+  std::string detail() const override { return std::string("avx512 transpose") + (threads_ == 1 ? " 1t" : ""); }
+
+  void run(const RunContext& ctx) override {
+    const float* x = ctx.in<float>(0);
+    auto* y = static_cast<uint8_t*>(ctx.outputs[0]);
+    for (int64_t n = 0; n < images_; ++n) {
+      const float* xn = x + n * channels_ * pixels_;
+      uint8_t* yn = y + n * channels_ * pixels_;
+      parallel_for(pixels_, std::min(threads_, ctx.threads), 16, [&](int64_t b, int64_t e) {
+        quantize_to_channels_last_avx512(xn, yn, is_uint8_, channels_, pixels_, scale_, b, e);
+      }, 16);
+    }
+  }
+
+ private:
+  float scale_;
+  bool is_uint8_;
+  int64_t images_ = 0, channels_ = 0, pixels_ = 0;
+  int threads_ = 1;
+};
+
+std::unique_ptr<Kernel> create_quantize(const PrepareContext& ctx) {
+  const bool transpose = ctx.input(0).shape.size() == 4 && ctx.input_layout(0) == Layout::kPlain &&
+                         ctx.output_layout(0) == Layout::kChannelsLast;
+  if (transpose && host_isa() >= Isa::kAvx512Core) return std::make_unique<QuantizeTranspose>(ctx);
+  return std::make_unique<OnednnScaleReorder>(ctx, true);
+}
 std::unique_ptr<Kernel> create_dequantize(const PrepareContext& ctx) {
   return std::make_unique<OnednnScaleReorder>(ctx, false);
 }
