@@ -35,7 +35,9 @@ std::string fused_quantization(const ir::Graph& graph, const ir::Node& node) {
   if (w_scale.constant && w_scale.constant->dtype() == DataType::kFLOAT && w_scale.constant->numel() > 0) {
     const float* s = w_scale.constant->data<float>();
     const auto [lo, hi] = std::minmax_element(s, s + w_scale.constant->numel());
-    text += fmt::format("; weight: {} scales {:.4g}..{:.4g}", w_scale.constant->numel(), *lo, *hi);
+    text += w_scale.constant->numel() == 1
+                ? fmt::format("; weight: scale {:.6g}", *lo)
+                : fmt::format("; weight: {} per-channel scales {:.4g}..{:.4g}", w_scale.constant->numel(), *lo, *hi);
   }
   const ir::Value& out = graph.values[size_t(node.outputs.at(0))];
   if (out.dtype == DataType::kFLOAT)

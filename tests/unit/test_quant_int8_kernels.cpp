@@ -265,6 +265,9 @@ TEST(Int8Conv, ResidualAndUint8) {
     check_case({{1, 32, 8, 8}, 32, 1, 1, 0, 1, "", true, true}, threads);    // residual, int8 out
     check_case({{1, 64, 4, 16}, 64, 1, 1, 0, 1, "", true, false}, threads);  // residual, float out
     check_case({{1, 16, 6, 6}, 16, 1, 1, 0, 1, "Relu", true, true}, threads);
+    check_case({{1, 40, 5, 7}, 40, 1, 1, 0, 1, "Relu", true, false}, threads);   // act after the sum, tails
+    check_case({{1, 32, 4, 20}, 48, 1, 1, 0, 1, "Clip", false, false}, threads);
+    check_case({{1, 48, 4, 20}, 48, 1, 1, 0, 1, "Clip", true, false}, threads);
     ConvCase u8{{1, 32, 8, 8}, 16, 3, 1, 1, 1, "Relu"};
     u8.uint8_in = true;
     check_case(u8, threads);

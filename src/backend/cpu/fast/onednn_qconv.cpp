@@ -28,6 +28,7 @@
 #include "backend/cpu/fast/conv_params.h"
 #include "backend/cpu/fast/onednn_util.h"
 #include "backend/cpu/fast/parallel.h"
+#include "backend/cpu/fast/quantize_transpose.h"
 #include "core/error.h"
 
 namespace kestrel::cpu::fast {
@@ -122,24 +123,33 @@ class OnednnQConv final : public Kernel {
       for (int64_t c = 0; c < channels; ++c) bias[size_t(c)] = b.data<float>()[c] / accumulator_scale[size_t(c)];
     }
 
-    dnnl::primitive_attr attr;
-    attr.set_output_scales(1 << 1, output_scales);
-    dnnl::post_ops ops;
-    if (has_residual_) ops.append_sum(1.0f);
+    // A float output in plain layout: oneDNN's int8 kernels write channels-last only, so the
+    // result is brought back by the own transpose kernel (quantize_transpose.h), which also adds
+    // the residual and applies the activation after it (instead of two transposing reorders).
+    own_transpose_ = !quantized_out_ && ctx.output_layout(0) == Layout::kPlain && host_isa() >= Isa::kAvx512Core;
     const float unit = fold_requant ? 1.0f / y_scale : 1.0f;
-    if (p->activation == "Relu") ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
-    if (p->activation == "Clip") {
-      const float lo = std::isinf(p->activation_min) ? -FLT_MAX : p->activation_min * unit;
-      const float hi = std::isinf(p->activation_max) ? FLT_MAX : p->activation_max * unit;
-      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, lo, hi);
-    }
-    attr.set_post_ops(ops);
-    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    activation_min_ = std::isinf(p->activation_min) ? -FLT_MAX : p->activation_min;
+    activation_max_ = std::isinf(p->activation_max) ? FLT_MAX : p->activation_max;
+    activation_ = p->activation == "Relu" ? 1 : p->activation == "Clip" ? 2 : 0;
+    auto make_attr = [&](bool sum, bool activation) {
+      dnnl::primitive_attr a;
+      a.set_output_scales(1 << 1, output_scales);
+      dnnl::post_ops ops;
+      if (sum) ops.append_sum(1.0f);
+      if (activation && p->activation == "Relu") ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+      if (activation && p->activation == "Clip")
+        ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, activation_min_ == -FLT_MAX ? -FLT_MAX : activation_min_ * unit,
+                           activation_max_ == FLT_MAX ? FLT_MAX : activation_max_ * unit);
+      a.set_post_ops(ops);
+      a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+      return a;
+    };
+    dnnl::primitive_attr attr = own_transpose_ ? make_attr(false, !has_residual_) : make_attr(has_residual_, true);
 
     const memory::desc user_src = typed_desc(x_shape, ctx.input_layout(0), src_type);
     const memory::desc user_dst = typed_desc(y_shape, ctx.output_layout(0), dst_type);
     // What the primitive writes: the destination, or a float accumulator holding the residual.
-    const memory::desc conv_dst = has_residual_ ? typed_desc(y_shape, ctx.output_layout(0) == Layout::kChannelsLast ? Layout::kChannelsLast : Layout::kPlain, memory::data_type::f32) : user_dst;
+    memory::desc conv_dst = has_residual_ ? typed_desc(y_shape, ctx.output_layout(0) == Layout::kChannelsLast ? Layout::kChannelsLast : Layout::kPlain, memory::data_type::f32) : user_dst;
     memory::dims w_dims;
     if (groups == 1)
       w_dims = {w_shape[0], w_shape[1], w_shape[2], w_shape[3]};
@@ -172,9 +182,10 @@ class OnednnQConv final : public Kernel {
     const memory::desc blocked_dst = y_shape[1] % 16 == 0 ? with_tag(conv_dst, memory::format_tag::nChw16c) : nhwc_dst;
     const memory::desc any_src = with_tag(user_src, memory::format_tag::any);
     const memory::desc any_dst = with_tag(conv_dst, memory::format_tag::any);
-    const std::pair<memory::desc, memory::desc> attempts[] = {
+    std::vector<std::pair<memory::desc, memory::desc>> attempts = {
         {user_src, conv_dst}, {nhwc_src, conv_dst}, {user_src, nhwc_dst}, {nhwc_src, nhwc_dst},
         {blocked_src, blocked_dst}, {any_src, any_dst}};
+    if (own_transpose_) attempts = {{user_src, nhwc_dst}, {nhwc_src, nhwc_dst}};
     dnnl::convolution_forward::primitive_desc pd;
     bool have_pd = false;
     for (const auto& [src, dst] : attempts) {
@@ -186,6 +197,22 @@ class OnednnQConv final : public Kernel {
           break;
         }
       } catch (const dnnl::error&) {
+      }
+    }
+    if (!have_pd && own_transpose_) {
+      // No fast channels-last kernel either: the general path below, with reorders.
+      own_transpose_ = false;
+      attr = make_attr(has_residual_, true);
+      for (const auto& [src, dst] : {std::pair{user_src, conv_dst}, std::pair{nhwc_src, conv_dst}, std::pair{any_src, any_dst}}) {
+        try {
+          auto candidate = make_pd(src, dst);
+          if (!is_reference_impl(candidate)) {
+            pd = candidate;
+            have_pd = true;
+            break;
+          }
+        } catch (const dnnl::error&) {
+        }
       }
     }
     if (!have_pd) {
@@ -210,7 +237,14 @@ class OnednnQConv final : public Kernel {
     } else {
       src_ = user_src_;
     }
-    if (pd.dst_desc() != user_dst) {
+    if (own_transpose_) {
+      dst_ = memory(pd.dst_desc(), onednn_engine(), DNNL_MEMORY_NONE);
+      dst_tmp_offset_ = scratch.add(pd.dst_desc().get_size());
+      images_ = y_shape[0];
+      channels_ = y_shape[1];
+      pixels_ = y_shape[2] * y_shape[3];
+      transpose_threads_ = shape_numel(y_shape) >= 2 * kMemoryGrain ? threads_ : 1;
+    } else if (pd.dst_desc() != user_dst) {
       dst_ = memory(pd.dst_desc(), onednn_engine(), DNNL_MEMORY_NONE);
       dst_tmp_offset_ = scratch.add(pd.dst_desc().get_size());
       dnnl::primitive_attr requantize;
@@ -220,7 +254,7 @@ class OnednnQConv final : public Kernel {
       dst_ = user_dst_;
     }
     scratch_bytes_ = scratch.total();
-    if (has_residual_) {
+    if (has_residual_ && !own_transpose_) {
       residual_ = memory(float_desc(y_shape, ctx.input_layout(4)), onednn_engine(), DNNL_MEMORY_NONE);
       residual_reorder_ = dnnl::reorder(residual_, dst_);
       residual_reorder_args_ = {{DNNL_ARG_FROM, residual_.get()}, {DNNL_ARG_TO, dst_.get()}};
@@ -248,7 +282,7 @@ class OnednnQConv final : public Kernel {
   size_t scratch_bytes() const override { return scratch_bytes_; }
   std::string detail() const override {
     return "int8 " + types_ + " " + impl_ + (threads_ == 1 ? " 1t" : "") + (src_reorder_ ? " +src reorder" : "") +
-           (dst_reorder_ ? " +dst reorder" : "") + (residual_reorder_ ? " +residual" : "");
+           (dst_reorder_ ? " +dst reorder" : "") + (residual_reorder_ ? " +residual" : "") + (own_transpose_ ? (has_residual_ ? " +transpose+residual" : " +transpose") : "");
   }
 
   void run(const RunContext& ctx) override {
@@ -256,18 +290,30 @@ class OnednnQConv final : public Kernel {
     user_src_.set_data_handle(const_cast<void*>(ctx.inputs[0]));
     user_dst_.set_data_handle(ctx.outputs[0]);
     scratchpad_.set_data_handle(at_offset(ctx.scratch, scratchpad_offset_));
-    if (has_residual_) residual_.set_data_handle(const_cast<void*>(ctx.inputs[4]));
+    if (residual_reorder_) residual_.set_data_handle(const_cast<void*>(ctx.inputs[4]));
     if (src_reorder_) {
       src_.set_data_handle(at_offset(ctx.scratch, src_tmp_offset_));
       onednn_execute(stream_, *src_reorder_, src_reorder_args_);
     }
-    if (dst_reorder_) dst_.set_data_handle(at_offset(ctx.scratch, dst_tmp_offset_));
+    if (dst_reorder_ || own_transpose_) dst_.set_data_handle(at_offset(ctx.scratch, dst_tmp_offset_));
     // The arena may give the residual's storage to the output (its last reader): then it is in place.
     if (residual_reorder_ && !(residual_in_place_ && ctx.inputs[4] == dst_.get_data_handle()))
       onednn_execute(stream_, *residual_reorder_, residual_reorder_args_);
     onednn_execute(stream_, conv_, conv_args_);
     if (dst_reorder_) onednn_execute(stream_, *dst_reorder_, dst_reorder_args_);
     stream_.wait();
+    if (own_transpose_) {
+      const float* t = static_cast<const float*>(dst_.get_data_handle());
+      const float* r = has_residual_ ? static_cast<const float*>(ctx.inputs[4]) : nullptr;
+      float* y = static_cast<float*>(ctx.outputs[0]);
+      const int activation = has_residual_ ? activation_ : 0;  // else the primitive applied it
+      const int64_t image = channels_ * pixels_;
+      for (int64_t n = 0; n < images_; ++n)
+        parallel_for(pixels_, std::min(transpose_threads_, ctx.threads), 16, [&](int64_t b, int64_t e) {
+          channels_last_to_plain_avx512(t + n * image, r ? r + n * image : nullptr, y + n * image, channels_, pixels_,
+                                        activation, activation_min_, activation_max_, b, e);
+        }, 16);
+    }
   }
 
  private:
@@ -276,6 +322,10 @@ class OnednnQConv final : public Kernel {
   std::string impl_, types_;
   int threads_ = 1;
   bool has_bias_ = false, has_residual_ = false, quantized_out_ = false, residual_in_place_ = false;
+  bool own_transpose_ = false;
+  int activation_ = 0, transpose_threads_ = 1;
+  float activation_min_ = 0, activation_max_ = 0;
+  int64_t images_ = 0, channels_ = 0, pixels_ = 0;
   memory user_src_, user_dst_, src_, dst_, weights_, bias_, residual_, scratchpad_;
   std::optional<dnnl::reorder> src_reorder_, dst_reorder_, residual_reorder_;
   std::vector<dnnl_exec_arg_t> conv_args_, src_reorder_args_, dst_reorder_args_, residual_reorder_args_;

@@ -1,7 +1,9 @@
-// Quantizing a plain float tensor into a channels-last int8 one in one pass: where a float layer
-// (GroupNorm, attention, copies) hands over to the int8 convolutions. oneDNN's reorder does this
-// transpose at ~3 GB/s; the AVX-512 kernel quantizes 16x16 tiles and transposes them in
-// registers.
+// The transposes at the borders of the int8 layers, each fused with the arithmetic that happens
+// there: quantizing a plain float tensor into a channels-last int8 one (where a float layer -
+// GroupNorm, attention, copies - hands over to the int8 convolutions), and bringing a
+// convolution's channels-last float result back to plain with the residual add and the
+// activation (where an int8 layer hands over to float ones). oneDNN's reorders do these
+// transposes at ~3 GB/s; the AVX-512 kernels work on 16x16 tiles transposed in registers.
 #pragma once
 #include <cstdint>
 
@@ -13,5 +15,11 @@ namespace kestrel::cpu::fast {
 // (compiled in avx512/); call only where host_isa() has it.
 void quantize_to_channels_last_avx512(const float* x, void* y, bool is_uint8, int64_t channels, int64_t pixels,
                                       float scale, int64_t p_begin, int64_t p_end);
+
+// y[c * pixels + p] = act(t[p * channels + c] + r[c * pixels + p]) for p in [p_begin, p_end), one
+// image: t is [pixels, channels] float, y and r (nullptr: no residual) [channels, pixels].
+// activation: 0 none, 1 Relu, 2 Clip to [lo, hi]. Needs AVX-512, like the above.
+void channels_last_to_plain_avx512(const float* t, const float* r, float* y, int64_t channels, int64_t pixels,
+                                   int activation, float lo, float hi, int64_t p_begin, int64_t p_end);
 
 }  // namespace kestrel::cpu::fast

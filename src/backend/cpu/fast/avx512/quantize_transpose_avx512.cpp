@@ -1,8 +1,11 @@
-// AVX-512 kernel of quantize_transpose.h. Compiled with -mavx512* like the other files here.
+// AVX-512 kernels of quantize_transpose.h. Compiled with -mavx512* like the other files here.
 // A 16-channel x 16-pixel tile: 16 rows of 16 floats are quantized into 16 rows of 16 bytes
 // (channel-major), then transposed with four rounds of byte/word/dword/qword unpacks into 16
 // pixel rows of 16 channels, each stored with one 16-byte store. Tails (channels or pixels not a
 // multiple of 16) go through the scalar definition.
+// GCC 12 warns about the undefined vectors inside its own max/min intrinsics.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
 #include "backend/cpu/fast/quantize_transpose.h"
@@ -47,6 +50,49 @@ inline void transpose16x16(const __m128i r[16], __m128i out[16]) {
   }
 }
 
+// In-register transpose of 16 rows of 16 floats: four rounds, each swapping the off-diagonal
+// d x d blocks (d = 8, 4, 2, 1) of row pairs (i, i + d) with two two-source permutes. The
+// permute indices are made once per call (Transpose16), the rounds unrolled so that the rows
+// stay in registers.
+struct Transpose16 {
+  __m512i lo[4], hi[4];  // round k: d = 8 >> k
+  Transpose16() {
+    for (int k = 0; k < 4; ++k) {
+      const int d = 8 >> k;
+      alignas(64) int l[16], h[16];
+      for (int j = 0; j < 16; ++j) {
+        l[j] = (j & d) == 0 ? j : 16 + j - d;
+        h[j] = (j & d) == 0 ? j + d : 16 + j;
+      }
+      lo[k] = _mm512_load_si512(l);
+      hi[k] = _mm512_load_si512(h);
+    }
+  }
+  template <int K>
+  inline void round(__m512 r[16]) const {
+    constexpr int d = 8 >> K;
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; ++i) {
+      if (i & d) continue;
+      const __m512 a = r[i], b = r[i + d];
+      r[i] = _mm512_permutex2var_ps(a, lo[K], b);
+      r[i + d] = _mm512_permutex2var_ps(a, hi[K], b);
+    }
+  }
+  inline void operator()(__m512 r[16]) const {
+    round<0>(r);
+    round<1>(r);
+    round<2>(r);
+    round<3>(r);
+  }
+};
+
+inline float activate(float v, int activation, float lo, float hi) {
+  if (activation == 1) return v < 0 ? 0.f : v;
+  if (activation == 2) return v < lo ? lo : (v > hi ? hi : v);
+  return v;
+}
+
 template <typename Q>
 void scalar_tile(const float* x, Q* y, int64_t channels, int64_t pixels, float scale, int64_t c0, int64_t c1,
                  int64_t p0, int64_t p1) {
@@ -55,6 +101,39 @@ void scalar_tile(const float* x, Q* y, int64_t channels, int64_t pixels, float s
 }
 
 }  // namespace
+
+void channels_last_to_plain_avx512(const float* t, const float* r, float* y, int64_t channels, int64_t pixels,
+                                   int activation, float lo, float hi, int64_t p_begin, int64_t p_end) {
+  const __m512 vlo = _mm512_set1_ps(activation == 1 ? 0.f : lo), vhi = _mm512_set1_ps(hi);
+  const Transpose16 transpose16x16;
+  const int64_t c_full = channels / 16 * 16;
+  auto scalar = [&](int64_t c0, int64_t c1, int64_t p0, int64_t p1) {
+    for (int64_t c = c0; c < c1; ++c)
+      for (int64_t p = p0; p < p1; ++p) {
+        float v = t[p * channels + c];
+        if (r) v += r[c * pixels + p];
+        y[c * pixels + p] = activate(v, activation, lo, hi);
+      }
+  };
+  // Channel blocks outside, pixels inside: each of the 16 output (and residual) rows is then
+  // walked sequentially; with pixels outside, rows 4 KB apart kept evicting each other.
+  const int64_t p_full_end = p_begin + (p_end - p_begin) / 16 * 16;
+  for (int64_t c = 0; c < c_full; c += 16)
+    for (int64_t p = p_begin; p < p_full_end; p += 16) {
+      __m512 rows[16];
+      for (int i = 0; i < 16; ++i) rows[i] = _mm512_loadu_ps(t + (p + i) * channels + c);
+      transpose16x16(rows);
+      for (int k = 0; k < 16; ++k) {
+        __m512 v = rows[k];
+        if (r) v = _mm512_add_ps(v, _mm512_loadu_ps(r + (c + k) * pixels + p));
+        if (activation != 0) v = _mm512_max_ps(v, vlo);
+        if (activation == 2) v = _mm512_min_ps(v, vhi);
+        _mm512_storeu_ps(y + (c + k) * pixels + p, v);
+      }
+    }
+  if (c_full < channels) scalar(c_full, channels, p_begin, p_full_end);
+  if (p_full_end < p_end) scalar(0, channels, p_full_end, p_end);
+}
 
 void quantize_to_channels_last_avx512(const float* x, void* y, bool is_uint8, int64_t channels, int64_t pixels,
                                       float scale, int64_t p_begin, int64_t p_end) {
