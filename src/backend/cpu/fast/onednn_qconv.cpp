@@ -89,8 +89,7 @@ class OnednnQConv final : public Kernel {
     const Shape& y_shape = ctx.output(0).shape;
     const int64_t groups = p->group, channels = w_shape[0];
     const double flops = 2.0 * double(shape_numel(y_shape)) * double(w_shape[1] * w_shape[2] * w_shape[3]);
-    // int8 runs ~4x the float rate (VNNI): a layer is worth a second thread at 4x the float work.
-    threads_ = threads_for_work(flops / 4, ctx.threads());
+    threads_ = threads_for_work(flops, ctx.threads());
     ScopedThreads scoped(threads_);
     has_residual_ = ctx.has_input(4);
     const memory::data_type src_type = onednn_type(ctx.input(0).dtype);
@@ -243,6 +242,9 @@ class OnednnQConv final : public Kernel {
       images_ = y_shape[0];
       channels_ = y_shape[1];
       pixels_ = y_shape[2] * y_shape[3];
+      // Memory-bound: a second thread only pays off on large tensors (measured: on SMAT's
+      // transformer values it slowed the float layers after it, which then read memory the
+      // other core had written).
       transpose_threads_ = shape_numel(y_shape) >= 2 * kMemoryGrain ? threads_ : 1;
     } else if (pd.dst_desc() != user_dst) {
       dst_ = memory(pd.dst_desc(), onednn_engine(), DNNL_MEMORY_NONE);
