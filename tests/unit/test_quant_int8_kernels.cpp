@@ -366,6 +366,13 @@ TEST(Int8Quantize, TransposingKernelIsQuantizeLinearExactly) {
       v[1 % x.numel()] = 0.375f;                        // a tie: rounds to even (2)
       v[2 % x.numel()] = 1e30f;                         // saturates
       v[3 % x.numel()] = std::numeric_limits<float>::quiet_NaN();  // to the zero point
+      std::vector<uint8_t> same(size_t(channels * pixels), 0xAB);
+      cpu::fast::quantize_contiguous_avx512(v, same.data(), is_uint8, scale, 0, channels * pixels);
+      for (int64_t i = 0; i < channels * pixels; ++i) {
+        const uint8_t want = is_uint8 ? quant::quantize_value<uint8_t>(v[i], scale, 0)
+                                      : uint8_t(quant::quantize_value<int8_t>(v[i], scale, 0));
+        ASSERT_EQ(same[size_t(i)], want) << "contiguous, element " << i << " x " << v[i];
+      }
       std::vector<uint8_t> got(size_t(channels * pixels), 0xAB);
       cpu::fast::quantize_to_channels_last_avx512(v, got.data(), is_uint8, channels, pixels, scale, 0, pixels);
       for (int64_t c = 0; c < channels; ++c)

@@ -102,24 +102,38 @@ class OnednnScaleReorder final : public Kernel {
   int threads_ = 1;
 };
 
-class QuantizeTranspose final : public Kernel {
+// Own AVX-512 quantizer: plain float into channels-last int8 (transpose), or between equal
+// layouts (contiguous), both with QuantizeLinear's exact arithmetic.
+class OwnQuantize final : public Kernel {
  public:
-  explicit QuantizeTranspose(const PrepareContext& ctx)
-      : scale_(ctx.input(1).constant->data<float>()[0]), is_uint8_(ctx.output(0).dtype == DataType::kUINT8) {
+  OwnQuantize(const PrepareContext& ctx, bool transpose)
+      : scale_(ctx.input(1).constant->data<float>()[0]), is_uint8_(ctx.output(0).dtype == DataType::kUINT8),
+        transpose_(transpose) {
     const Shape& shape = ctx.input(0).shape;
-    images_ = shape[0];
-    channels_ = shape[1];
-    pixels_ = shape[2] * shape[3];
+    elements_ = shape_numel(shape);
+    if (transpose_) {
+      images_ = shape[0];
+      channels_ = shape[1];
+      pixels_ = shape[2] * shape[3];
+    }
     // One thread below ~256 K elements: on SMAT's transformer values ([1, C, 4, N], 25-200 K) two
     // threads made the quantizer slower and the layers after it too (measured).
     threads_ = shape_numel(shape) >= 2 * kMemoryGrain ? ctx.threads() : 1;
   }
 
-  std::string detail() const override { return std::string("avx512 transpose") + (threads_ == 1 ? " 1t" : ""); }
+  std::string detail() const override {
+    return std::string(transpose_ ? "avx512 transpose" : "avx512") + (threads_ == 1 ? " 1t" : "");
+  }
 
   void run(const RunContext& ctx) override {
     const float* x = ctx.in<float>(0);
     auto* y = static_cast<uint8_t*>(ctx.outputs[0]);
+    if (!transpose_) {
+      parallel_for(elements_, std::min(threads_, ctx.threads), kMemoryGrain, [&](int64_t b, int64_t e) {
+        quantize_contiguous_avx512(x, y, is_uint8_, scale_, b, e);
+      }, 16);
+      return;
+    }
     for (int64_t n = 0; n < images_; ++n) {
       const float* xn = x + n * channels_ * pixels_;
       uint8_t* yn = y + n * channels_ * pixels_;
@@ -131,15 +145,18 @@ class QuantizeTranspose final : public Kernel {
 
  private:
   float scale_;
-  bool is_uint8_;
-  int64_t images_ = 0, channels_ = 0, pixels_ = 0;
+  bool is_uint8_, transpose_;
+  int64_t elements_ = 0, images_ = 0, channels_ = 0, pixels_ = 0;
   int threads_ = 1;
 };
 
 std::unique_ptr<Kernel> create_quantize(const PrepareContext& ctx) {
   const bool transpose = ctx.input(0).shape.size() == 4 && ctx.input_layout(0) == Layout::kPlain &&
                          ctx.output_layout(0) == Layout::kChannelsLast;
-  if (transpose && host_isa() >= Isa::kAvx512Core) return std::make_unique<QuantizeTranspose>(ctx);
+  const bool same_layout = ctx.input_layout(0) == ctx.output_layout(0) ||
+                           (ctx.input(0).shape.size() == 4 && ctx.input(0).shape[1] == 1);
+  if (host_isa() >= Isa::kAvx512Core && (transpose || same_layout))
+    return std::make_unique<OwnQuantize>(ctx, transpose);
   return std::make_unique<OnednnScaleReorder>(ctx, true);
 }
 std::unique_ptr<Kernel> create_dequantize(const PrepareContext& ctx) {

@@ -16,6 +16,10 @@ namespace kestrel::cpu::fast {
 void quantize_to_channels_last_avx512(const float* x, void* y, bool is_uint8, int64_t channels, int64_t pixels,
                                       float scale, int64_t p_begin, int64_t p_end);
 
+// y[i] = QuantizeLinear(x[i], scale, 0) for i in [begin, end): the same arithmetic without a
+// transpose (source and destination in the same layout). Needs AVX-512.
+void quantize_contiguous_avx512(const float* x, void* y, bool is_uint8, float scale, int64_t begin, int64_t end);
+
 // y[c * pixels + p] = act(t[p * channels + c] + r[c * pixels + p]) for p in [p_begin, p_end), one
 // image: t is [pixels, channels] float, y and r (nullptr: no residual) [channels, pixels].
 // activation: 0 none, 1 Relu, 2 Clip to [lo, hi]. Needs AVX-512, like the above.
