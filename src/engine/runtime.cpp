@@ -27,7 +27,7 @@ const char* precision_name(const ir::Graph& graph, const ir::Node& node) {
   }
 }
 
-// A fused quantized layer (kestrel.QConv) names its scales itself.
+// A fused quantized layer (kestrel.QConv, kestrel.QMatMul) names its scales itself.
 std::string fused_quantization(const ir::Graph& graph, const ir::Node& node) {
   const ir::Value& w_scale = graph.values[size_t(node.inputs.at(2))];
   std::string text = fmt::format("in: {} scale {:.6g}", dtype_name(graph.values[size_t(node.inputs[0])].dtype),
@@ -51,7 +51,8 @@ std::string fused_quantization(const ir::Graph& graph, const ir::Node& node) {
 // DequantizeLinear: it has int8 semantics whatever kernel computes it (docs/int8.md).
 std::string quantization_of(const ir::Graph& graph, const std::vector<int>& producer, const ir::Node& node) {
   if (node.op_type == "DequantizeLinear" || node.op_type == "QuantizeLinear") return "";
-  if (node.domain == "kestrel" && node.op_type == "QConv" && node.inputs.size() >= 3) return fused_quantization(graph, node);
+  if (node.domain == "kestrel" && (node.op_type == "QConv" || node.op_type == "QMatMul") && node.inputs.size() >= 3)
+    return fused_quantization(graph, node);
   std::string text;
   const size_t checked = std::min<size_t>(node.inputs.size(), 2);
   for (size_t i = 0; i < checked; ++i) {

@@ -12,10 +12,9 @@
 // and is not a graph output, that Q is absorbed too and the layer writes int8 directly, so
 // activations stay int8 from one quantized layer to the next. Anything else keeps its QDQ nodes
 // and runs as before (the DQ nodes then make float inputs for the float kernels). CPU only.
-#include <cmath>
-
 #include "ir/op_registry.h"
 #include "passes/pass.h"
+#include "passes/qdq_match.h"
 #include "passes/rewrite_utils.h"
 
 namespace kestrel::passes {
@@ -24,39 +23,6 @@ namespace {
 bool is_conv(const ir::Node& node) {
   return (node.domain.empty() && node.op_type == "Conv") ||
          (node.domain == ir::kKestrelDomain && node.op_type == "FusedConv");
-}
-
-bool is_op(const ir::Node& node, const char* op_type) { return node.domain.empty() && node.op_type == op_type; }
-
-const ir::Value& value(const ir::Graph& graph, int id) { return graph.values[size_t(id)]; }
-
-// Constant float scales, all finite and positive.
-bool good_scales(const ir::Graph& graph, int id) {
-  const ir::Value& v = value(graph, id);
-  if (!v.constant || v.dtype != DataType::kFLOAT || v.constant->numel() < 1) return false;
-  const float* s = v.constant->data<float>();
-  for (int64_t i = 0; i < v.constant->numel(); ++i)
-    if (!(std::isfinite(s[i]) && s[i] > 0)) return false;
-  return true;
-}
-
-// The zero point input of a Q/DQ node: absent, or a constant of zeros.
-bool zero_point_is_zero(const ir::Graph& graph, const ir::Node& node) {
-  if (node.inputs.size() < 3 || node.inputs[2] == ir::kNoValue) return true;
-  const ir::Value& zp = value(graph, node.inputs[2]);
-  if (!zp.constant) return false;
-  for (int64_t i = 0; i < zp.constant->numel(); ++i)
-    if (zp.constant->int_at(i) != 0) return false;
-  return true;
-}
-
-// A per-tensor DequantizeLinear of an int8/uint8 activation with zero point 0.
-bool activation_dq(const ir::Graph& graph, const ir::Node& dq) {
-  if (!is_op(dq, "DequantizeLinear") || dq.inputs.size() < 2) return false;
-  const DataType t = value(graph, dq.inputs[0]).dtype;
-  if (t != DataType::kINT8 && t != DataType::kUINT8) return false;
-  return good_scales(graph, dq.inputs[1]) && value(graph, dq.inputs[1]).constant->numel() == 1 &&
-         zero_point_is_zero(graph, dq);
 }
 
 // DequantizeLinear of an int8 constant weight, per output channel (axis 0) or per tensor.
@@ -69,27 +35,6 @@ bool weight_dq(const ir::Graph& graph, const ir::Node& dq) {
   if (n == 1) return true;
   const int64_t axis = dq.attrs.get_int("axis", 1);
   return n == w.shape[0] && (axis == 0 || axis == -4);
-}
-
-// A per-tensor QuantizeLinear with zero point 0 into int8 or uint8.
-bool output_q(const ir::Graph& graph, const ir::Node& q) {
-  if (!is_op(q, "QuantizeLinear") || q.inputs.size() < 2 || q.outputs.size() != 1) return false;
-  const DataType t = value(graph, q.outputs[0]).dtype;
-  if (t != DataType::kINT8 && t != DataType::kUINT8) return false;
-  return good_scales(graph, q.inputs[1]) && value(graph, q.inputs[1]).constant->numel() == 1 &&
-         zero_point_is_zero(graph, q);
-}
-
-// The single reader of value `v`, or -1.
-int single_reader(const ir::Graph& graph, int v) {
-  int found = -1;
-  for (size_t n = 0; n < graph.nodes.size(); ++n)
-    for (int in : graph.nodes[n].inputs)
-      if (in == v) {
-        if (found >= 0 && found != int(n)) return -1;
-        found = int(n);
-      }
-  return found;
 }
 
 bool fuse_qdq_conv(ir::Graph& graph) {
@@ -122,19 +67,7 @@ bool fuse_qdq_conv(ir::Graph& graph) {
     node.precision = ir::Precision::kINT8;
 
     // Absorb the requantization: the float output's only reader is a per-tensor Q.
-    const int y = node.outputs[0];
-    if (uses[size_t(y)] == 1 && !graph.is_graph_output(y)) {
-      const int reader = single_reader(graph, y);
-      if (reader >= 0 && !removed[size_t(reader)] && output_q(graph, graph.nodes[size_t(reader)]) &&
-          graph.nodes[size_t(reader)].inputs[0] == y) {
-        const ir::Node& q = graph.nodes[size_t(reader)];
-        node.attrs.set("y_scale", value(graph, q.inputs[1]).constant->data<float>()[0]);
-        if (value(graph, q.outputs[0]).dtype == DataType::kUINT8) node.attrs.set("y_uint8", int64_t(1));
-        node.outputs[0] = q.outputs[0];
-        node.fused_from.push_back(q.name);
-        removed[size_t(reader)] = true;
-      }
-    }
+    absorb_output_q(graph, node, uses, removed);
     changed = true;
   }
   // The DequantizeLinear nodes that no longer have readers go with dead-code elimination.

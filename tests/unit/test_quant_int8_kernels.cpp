@@ -353,6 +353,52 @@ TEST(Int8Conv, QConvRefusesBadScales) {
   }
 }
 
+// X [..., M, K] -> Q -> DQ -> MatMul(DQ(int8 W [K, N], per-column scales, axis 1)) [-> Q -> DQ].
+void check_matmul(Shape x_shape, int64_t n, bool quantized_out, int threads, uint32_t seed) {
+  SCOPED_TRACE(fmt::format("matmul x {} N {} {}, {} threads", shape_str(x_shape), n,
+                           quantized_out ? "int8 out" : "float out", threads));
+  Builder b;
+  const int64_t k = x_shape.back();
+  const int x = b.input("x", x_shape);
+  const int dq_x = b.qdq(x, 2.f / 127.f);
+  const Tensor w = random_float({k, n}, seed, -0.5f, 0.5f);
+  Tensor q(DataType::kINT8, {k, n}), scales(DataType::kFLOAT, {n}), zps(DataType::kINT8, {n});
+  for (int64_t c = 0; c < n; ++c) {
+    float amax = 0;
+    for (int64_t r = 0; r < k; ++r) amax = std::max(amax, std::fabs(w.data<float>()[r * n + c]));
+    scales.data<float>()[c] = amax > 0 ? amax / 127.f : 1.f;
+    zps.data<int8_t>()[c] = 0;
+    for (int64_t r = 0; r < k; ++r)
+      q.data<int8_t>()[r * n + c] = int8_t(std::lrint(w.data<float>()[r * n + c] / scales.data<float>()[c]));
+  }
+  ir::Attributes wa;
+  wa.set("axis", int64_t(1));
+  const int dq_w = b.node("DequantizeLinear", {b.constant(q), b.constant(scales), b.constant(zps)}, wa);
+  int y = b.node("MatMul", {dq_x, dq_w});
+  const float y_scale = 0.05f;
+  if (quantized_out) y = b.qdq(y, y_scale);
+  b.graph.outputs.push_back(y);
+  const std::vector<Tensor> inputs{random_float(x_shape, seed + 1, -2.f, 2.f)};
+  const std::vector<Tensor> ref = run_reference(b.graph, inputs);
+  const EngineRun fast = run_engine(b.graph, inputs, threads);
+  ASSERT_TRUE(has_kernel(fast, "kestrel.QMatMul cpu.onednn.qmatmul")) << fmt::format("{}", fmt::join(fast.kernels, ", "));
+  const std::vector<float> r = to_floats(ref[0]), f = to_floats(fast.outputs[0]);
+  float range = 0;
+  for (float v : r) range = std::max(range, std::fabs(v));
+  const float bound = quantized_out ? y_scale * 1.001f : 1e-4f * std::max(range, 1.f);
+  for (size_t i = 0; i < r.size(); ++i)
+    ASSERT_LE(std::fabs(r[i] - f[i]), bound) << "element " << i << ": reference " << r[i] << ", int8 kernel " << f[i];
+}
+
+TEST(Int8MatMul, RanksAndOddSizes) {
+  for (int threads : {1, 2}) {
+    check_matmul({64, 96}, 128, true, threads, 21);
+    check_matmul({7, 33}, 17, false, threads, 22);
+    check_matmul({2, 50, 64}, 40, true, threads, 23);   // a batch of rows, like a transformer's tokens
+    check_matmul({1, 4, 9, 24}, 31, false, threads, 24);
+  }
+}
+
 TEST(Int8Quantize, TransposingKernelIsQuantizeLinearExactly) {
   // The AVX-512 tile kernel (float [C, P] -> int8 [P, C]) against the scalar definition, on
   // sizes with and without 16-tails, with ties, saturation and NaN.

@@ -441,8 +441,8 @@ void compile(engine::EngineData& engine, const BuilderConfig& config) {
                     node.op_type, node.opset);
       node.kernel = kReferenceKernel;
     }
-    // kestrel.QConv computes in integers (src/passes/fuse_qdq_conv.cpp made it from QDQ nodes).
-    node.precision = op == "kestrel.QConv" ? ir::Precision::kINT8 : ir::Precision::kFP32;
+    // kestrel.QConv / QMatMul compute in integers (src/passes/fuse_qdq_*.cpp made them from QDQ nodes).
+    node.precision = op == "kestrel.QConv" || op == "kestrel.QMatMul" ? ir::Precision::kINT8 : ir::Precision::kFP32;
   }
   const std::vector<fast::Layout> planned = fast::plan_layouts(graph);
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
