@@ -246,6 +246,17 @@ class OnednnQConv final : public Kernel {
       // transformer values it slowed the float layers after it, which then read memory the
       // other core had written).
       transpose_threads_ = shape_numel(y_shape) >= 2 * kMemoryGrain ? threads_ : 1;
+    } else if (quantized_out_ && has_residual_ && host_isa() >= Isa::kAvx512Core &&
+               pd.dst_desc() == typed_desc(y_shape, ctx.output_layout(0), memory::data_type::f32)) {
+      // The float accumulator has the destination's layout: requantize it with the own
+      // quantizer (QuantizeLinear's exact arithmetic, ~3x oneDNN's reorder with a scale).
+      own_requantize_ = true;
+      requantize_scale_ = y_scale;
+      is_uint8_out_ = dst_type == memory::data_type::u8;
+      dst_ = memory(pd.dst_desc(), onednn_engine(), DNNL_MEMORY_NONE);
+      dst_tmp_offset_ = scratch.add(pd.dst_desc().get_size());
+      dst_elements_ = shape_numel(y_shape);
+      transpose_threads_ = dst_elements_ >= 2 * kMemoryGrain ? threads_ : 1;
     } else if (pd.dst_desc() != user_dst) {
       dst_ = memory(pd.dst_desc(), onednn_engine(), DNNL_MEMORY_NONE);
       dst_tmp_offset_ = scratch.add(pd.dst_desc().get_size());
@@ -284,7 +295,8 @@ class OnednnQConv final : public Kernel {
   size_t scratch_bytes() const override { return scratch_bytes_; }
   std::string detail() const override {
     return "int8 " + types_ + " " + impl_ + (threads_ == 1 ? " 1t" : "") + (src_reorder_ ? " +src reorder" : "") +
-           (dst_reorder_ ? " +dst reorder" : "") + (residual_reorder_ ? " +residual" : "") + (own_transpose_ ? (has_residual_ ? " +transpose+residual" : " +transpose") : "");
+           (dst_reorder_ ? " +dst reorder" : "") + (residual_reorder_ ? " +residual" : "") + (own_transpose_ ? (has_residual_ ? " +transpose+residual" : " +transpose") : "") +
+           (own_requantize_ ? " +requantize" : "");
   }
 
   void run(const RunContext& ctx) override {
@@ -297,13 +309,20 @@ class OnednnQConv final : public Kernel {
       src_.set_data_handle(at_offset(ctx.scratch, src_tmp_offset_));
       onednn_execute(stream_, *src_reorder_, src_reorder_args_);
     }
-    if (dst_reorder_ || own_transpose_) dst_.set_data_handle(at_offset(ctx.scratch, dst_tmp_offset_));
+    if (dst_reorder_ || own_transpose_ || own_requantize_) dst_.set_data_handle(at_offset(ctx.scratch, dst_tmp_offset_));
     // The arena may give the residual's storage to the output (its last reader): then it is in place.
     if (residual_reorder_ && !(residual_in_place_ && ctx.inputs[4] == dst_.get_data_handle()))
       onednn_execute(stream_, *residual_reorder_, residual_reorder_args_);
     onednn_execute(stream_, conv_, conv_args_);
     if (dst_reorder_) onednn_execute(stream_, *dst_reorder_, dst_reorder_args_);
     stream_.wait();
+    if (own_requantize_) {
+      const float* t = static_cast<const float*>(dst_.get_data_handle());
+      void* y = ctx.outputs[0];
+      parallel_for(dst_elements_, std::min(transpose_threads_, ctx.threads), kMemoryGrain, [&](int64_t b, int64_t e) {
+        quantize_contiguous_avx512(t, y, is_uint8_out_, requantize_scale_, b, e);
+      }, 16);
+    }
     if (own_transpose_) {
       const float* t = static_cast<const float*>(dst_.get_data_handle());
       const float* r = has_residual_ ? static_cast<const float*>(ctx.inputs[4]) : nullptr;
@@ -324,7 +343,9 @@ class OnednnQConv final : public Kernel {
   std::string impl_, types_;
   int threads_ = 1;
   bool has_bias_ = false, has_residual_ = false, quantized_out_ = false, residual_in_place_ = false;
-  bool own_transpose_ = false;
+  bool own_transpose_ = false, own_requantize_ = false, is_uint8_out_ = false;
+  float requantize_scale_ = 1;
+  int64_t dst_elements_ = 0;
   int activation_ = 0, transpose_threads_ = 1;
   float activation_min_ = 0, activation_max_ = 0;
   int64_t images_ = 0, channels_ = 0, pixels_ = 0;
