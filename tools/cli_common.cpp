@@ -1,5 +1,6 @@
 #include "cli_common.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <stdexcept>
 
@@ -42,6 +43,8 @@ void add_build_options(CLI::App& app, BuildOptions& options) {
   app.add_option("--shapes", options.shapes, "Static shapes of dynamic inputs, e.g. x:1x3x256x256")->delimiter(',');
   app.add_option("--threads", options.threads, "CPU threads per inference (0: all hardware threads)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--timing-cache", options.timing_cache,
+                 "CUDA: file of build-time kernel timings, read if present and updated (like trtexec --timingCacheFile)");
   app.add_flag("-v,--verbose", options.verbose, "Print the builder's progress");
 }
 
@@ -53,6 +56,7 @@ RunnerOptions make_runner_options(const BuildOptions& options) {
   if (options.fp16) runner.config.set_flag(BuilderFlag::kFP16);
   if (options.int8) runner.config.set_flag(BuilderFlag::kINT8);
   runner.config.set_cpu_threads(options.threads);
+  runner.config.set_timing_cache_path(options.timing_cache);
   runner.execution.cpu_threads = options.threads;
   for (const std::string& spec : options.shapes) {
     const size_t colon = spec.rfind(':');
@@ -61,6 +65,11 @@ RunnerOptions make_runner_options(const BuildOptions& options) {
     runner.config.set_input_shape(spec.substr(0, colon), parse_dims(spec.substr(colon + 1), spec));
   }
   return runner;
+}
+
+std::string format_target_value(const std::string& value) {
+  const size_t lines = size_t(std::count(value.begin(), value.end(), '\n'));
+  return lines == 0 ? value : fmt::format("{} layers", lines + 1);
 }
 
 void CliLogger::log(Severity severity, const char* message) noexcept {

@@ -17,6 +17,7 @@ struct BuildOptions {
   bool int8 = false;
   std::vector<std::string> shapes;  // name:1x3x224x224
   int threads = 0;                  // CPU threads per inference (0: all hardware threads)
+  std::string timing_cache;         // CUDA: build-time kernel timings kept between builds
   bool verbose = false;
 };
 
@@ -38,5 +39,8 @@ class CliLogger : public ILogger {
 int report_error(const std::string& message);
 
 std::string format_shape(const Dims& shape);
+
+// An engine's target fact for printing: lists (one layer name per line) print as their count.
+std::string format_target_value(const std::string& value);
 
 }  // namespace kestrel::cli

@@ -171,7 +171,7 @@ int run(BenchOptions opt) {
   fmt::print("model: {}\nengine: {} device, {} layers, {} weight bytes, {} activation bytes{}\n", opt.model,
              to_string(summary.device), engine.value()->layers().size(), summary.weight_bytes, summary.activation_bytes,
              build_s > 0 ? fmt::format(", built in {:.2f} s", build_s) : std::string());
-  for (const auto& [k, v] : summary.target) fmt::print("  {} = {}\n", k, v);
+  for (const auto& [k, v] : summary.target) fmt::print("  {} = {}\n", k, format_target_value(v));
 
   // Host buffers hold the inputs (deterministic values in [0, 1)); pinned for CUDA copies.
   std::vector<void*> host_in, host_out, dev_in, dev_out;

@@ -45,7 +45,7 @@ void print_text(const std::string& model, const Engine& engine) {
   const EngineSummary s = engine.summary();
   fmt::print("{}: {} engine, format {}, built by {}, source hash {:016x}\n", model, to_string(s.device),
              s.format_version, s.producer, s.source_hash);
-  for (const auto& [key, value] : s.target) fmt::print("  target {} = {}\n", key, value);
+  for (const auto& [key, value] : s.target) fmt::print("  target {} = {}\n", key, format_target_value(value));
   for (const TensorDesc& t : engine.inputs()) fmt::print("  input  {} {} {}\n", t.name, to_string(t.dtype), format_shape(t.shape));
   for (const TensorDesc& t : engine.outputs()) fmt::print("  output {} {} {}\n", t.name, to_string(t.dtype), format_shape(t.shape));
   const auto layers = engine.layers();

@@ -107,6 +107,11 @@ class BuilderConfig {
   void set_cpu_threads(int threads) { cpu_threads_ = threads < 0 ? 0 : threads; }
   int cpu_threads() const { return cpu_threads_; }
 
+  // CUDA engines: a file of build-time kernel timings (like TensorRT's timing cache). Read when it
+  // exists, updated with new timings; a rebuild on the same GPU skips the layers it holds.
+  void set_timing_cache_path(std::string path) { timing_cache_path_ = std::move(path); }
+  const std::string& timing_cache_path() const { return timing_cache_path_; }
+
  private:
   uint32_t flags_ = 0;
   int cpu_threads_ = 0;
@@ -114,6 +119,7 @@ class BuilderConfig {
   uint64_t memory_pool_limit_ = 0;
   BatchProfile profile_;
   std::map<std::string, Dims> input_shapes_;
+  std::string timing_cache_path_;
 };
 
 class Builder {

@@ -14,9 +14,11 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 
 #include "backend/cuda/copy_maps.h"
 #include "backend/cuda/cuda_backend.h"
+#include "backend/cuda/timing_cache.h"
 #include "core/error.h"
 #include "core/file_io.h"
 #include "core/fp16.h"
@@ -654,6 +656,70 @@ TEST(CudaLowering, OptionsFollowTheEngine) {
                off.copy_chains);
 }
 
+// Build-time timing records the layers it gave the fused kernels; the lowering marks only those.
+TEST(CudaLowering, TunedLayerListsFollowTheEngine) {
+  GraphBuilder b;
+  const int x = b.input("x", random_tensor({1, 64, 16, 16}, 1));
+  const int y = b.one("Conv", {x, b.constant("w1", random_tensor({64, 64, 1, 1}, 2)), b.constant("b1", random_tensor({64}, 3))},
+                      conv_attrs(1, 1, 0, 1));
+  b.output(b.one("Conv", {y, b.constant("w2", random_tensor({64, 64, 1, 1}, 4)), b.constant("b2", random_tensor({64}, 5))},
+                 conv_attrs(1, 1, 0, 1)));
+  passes::optimize(b.g);  // shapes, as the builder leaves them
+  b.g.sort();
+  ASSERT_EQ(b.g.nodes.size(), 2u);
+  const std::string first = b.g.nodes[0].name, second = b.g.nodes[1].name;
+  engine::EngineData e;
+  cuda::LoweringOptions chosen;
+  chosen.gemm_epilogue = true;
+  chosen.gemm_epilogue_layers = {second};
+  chosen.single_pass_norm = false;
+  cuda::record_lowering_options(e, chosen);
+  EXPECT_EQ(e.target.at("cuda.fusion.gemm_epilogue"), "tuned");
+  const cuda::LoweringOptions read = cuda::lowering_options(e);
+  EXPECT_TRUE(read.gemm_epilogue);
+  EXPECT_EQ(read.gemm_epilogue_layers, std::set<std::string>{second});
+  EXPECT_FALSE(read.single_pass_norm);
+  const ir::Graph lowered = cuda::lower_for_cuda(b.g, read);
+  for (const ir::Node& n : lowered.nodes) {
+    if (n.op_type != "Conv") continue;
+    EXPECT_EQ(n.attrs.get_int("kestrel_fused_gemm", 0), n.name == second ? 1 : 0) << n.name;
+  }
+  EXPECT_NE(first, second);
+}
+
+TEST(CudaLowering, TimingCacheFileRoundTripAndErrors) {
+  const std::string dir = (std::filesystem::temp_directory_path() / "kestrel_timing_cache_test").string();
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/cache.txt";
+  std::filesystem::remove(path);
+  EXPECT_EQ(cuda::TimingCache::load(path).size(), 0u) << "a missing file is an empty cache";
+  cuda::TimingCache cache;
+  cache.put("H100 sm9.0 | Conv float32[1,64,16,16]", {0.012, 0.020});
+  cache.put("H100 sm9.0 | InstanceNormalization float16[1,128,4,256]", {0.009, 0.007});
+  cache.save(path);
+  const cuda::TimingCache back = cuda::TimingCache::load(path);
+  ASSERT_EQ(back.size(), 2u);
+  const auto conv = back.find("H100 sm9.0 | Conv float32[1,64,16,16]");
+  ASSERT_TRUE(conv.has_value());
+  EXPECT_NEAR(conv->candidate_ms, 0.012, 1e-9);
+  EXPECT_TRUE(conv->candidate_wins());
+  EXPECT_FALSE(back.find("H100 sm9.0 | InstanceNormalization float16[1,128,4,256]")->candidate_wins());
+  const auto expect_error = [&](const std::string& text, const std::string& words) {
+    write_file_atomic(path, text.data(), text.size());
+    try {
+      cuda::TimingCache::load(path);
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+  };
+  expect_error("not a cache\n", "not a Kestrel timing cache");
+  expect_error("kestrel-timing-cache 1\n0.1\tkey only\n", ":2:");
+  expect_error("kestrel-timing-cache 1\nfast\t0.2\tkey\n", "not a time");
+  std::filesystem::remove_all(dir);
+}
+
 // The composed copies of the lowering, applied on the host, give what the CPU engine computes:
 // checks the composition itself without a GPU.
 TEST(CudaLowering, CopyChainsComposeExactly) {
@@ -918,6 +984,46 @@ TEST(CudaEngines, RoundTripAndGraphReplay) {
     const auto graphed = run(data, feeds, true, 3);
     for (size_t i = 0; i < plain.size(); ++i) EXPECT_EQ(max_abs_diff(plain[i], graphed[i]), 0.0) << i;
   }
+}
+
+// The builder times the two-kernel layers, writes the timings, and a rebuild takes them from the
+// file: same choices, no new timing runs.
+TEST(CudaEngines, KernelTimingUsesTheCache) {
+  KESTREL_REQUIRE_GPU();
+  if (!smat_files().present()) GTEST_SKIP() << "SMAT exports not found in " << smat_dir() << " (set KESTREL_SMAT_DIR)";
+  const std::string dir = (std::filesystem::temp_directory_path() / "kestrel_kernel_timing_test").string();
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string cache = dir + "/smat.timing";
+  const auto build = [&] {
+    Quiet logger;
+    Builder builder(logger);
+    auto network = builder.create_network();
+    OnnxParser parser(*network, logger);
+    EXPECT_TRUE(parser.parse_from_file(smat_files().track).ok());
+    BuilderConfig config;
+    config.set_device(DeviceType::kCUDA);
+    config.set_flag(BuilderFlag::kFP16);
+    config.set_timing_cache_path(cache);
+    auto built = builder.build_serialized_network(*network, config);
+    EXPECT_TRUE(built.ok()) << built.status().message();
+    return engine::deserialize_engine(built.value().data(), built.value().size());
+  };
+  const engine::EngineData first = build();
+  ASSERT_TRUE(std::filesystem::exists(cache));
+  const size_t entries = cuda::TimingCache::load(cache).size();
+  EXPECT_GT(entries, 0u);
+  const std::string note = first.target.at("cuda.kernel_timing");
+  std::printf("first build: %s\n", note.c_str());
+  EXPECT_NE(note.find("(0 timings from the cache"), std::string::npos) << note;
+  const engine::EngineData second = build();
+  std::printf("rebuild: %s\n", second.target.at("cuda.kernel_timing").c_str());
+  EXPECT_EQ(second.target.at("cuda.kernel_timing").find("(0 timings"), std::string::npos);
+  EXPECT_EQ(cuda::lowering_options(first).gemm_epilogue_layers, cuda::lowering_options(second).gemm_epilogue_layers);
+  EXPECT_EQ(cuda::lowering_options(first).single_pass_norm_layers,
+            cuda::lowering_options(second).single_pass_norm_layers);
+  EXPECT_EQ(cuda::TimingCache::load(cache).size(), entries);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(CudaEngines, RefusesOtherComputeCapability) {

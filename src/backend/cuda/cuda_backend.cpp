@@ -12,6 +12,7 @@
 
 #include "backend/cuda/cuda_backend.h"
 #include "backend/cuda/cuda_ops.h"
+#include "backend/cuda/kernel_timing.h"
 #include "backend/cuda/lowering.h"
 #include "core/fp16.h"
 #include "engine/backend.h"
@@ -28,6 +29,11 @@ constexpr const char* kFactGemmEpilogue = "cuda.fusion.gemm_epilogue";  // KESTR
 constexpr const char* kFactAttention = "cuda.fusion.separable_attention";  // KESTREL_CUDA_NO_ATTENTION_FUSION
 constexpr const char* kFactSinglePassNorm = "cuda.fusion.single_pass_norm";  // KESTREL_CUDA_NO_SINGLE_PASS_NORM
 constexpr const char* kFactCopyChains = "cuda.fusion.copy_chains";  // KESTREL_CUDA_NO_COPY_FOLDING
+// With gemm_epilogue / single_pass_norm "tuned": the layers that build-time timing gave the fused
+// kernel, one name per line.
+constexpr const char* kFactGemmEpilogueLayers = "cuda.fusion.gemm_epilogue.layers";
+constexpr const char* kFactSinglePassNormLayers = "cuda.fusion.single_pass_norm.layers";
+constexpr const char* kFactKernelTiming = "cuda.kernel_timing";  // what the timing did, for inspect
 
 namespace {
 
@@ -324,10 +330,23 @@ void apply_precision(ir::Graph& graph) {
 
 }  // namespace
 
-// The own GEMM-with-epilogue kernels and the one-launch InstanceNorm are opt-in: on the H100 they
-// measured slower than cuBLAS + the epilogue kernel and the two-pass norm (SMAT FP16 3.33 ms against
-// 1.03 ms; the implicit-GEMM 3x3 convolutions of the head took 0.15 ms each), so they wait for faster
-// tiles before becoming the default.
+// The own GEMM-with-epilogue kernels and the one-launch InstanceNorm are not on for every layer:
+// on the H100 they measured slower than cuBLAS + the epilogue kernel and the two-pass norm on
+// most of SMAT (3.33 ms against 1.03 ms in FP16 with all of them on), so the builder times them
+// per layer instead (compile() below); these switches force them on or off everywhere.
+namespace {
+
+// Timing decides where no switch forces a choice, with fusion on.
+bool kernel_timing_wanted(const LoweringOptions& options) {
+  if (!options.conv_epilogue || std::getenv("KESTREL_CUDA_NO_KERNEL_TIMING")) return false;
+  for (const char* forced : {"KESTREL_CUDA_GEMM_EPILOGUE", "KESTREL_CUDA_NO_GEMM_EPILOGUE", "KESTREL_CUDA_SINGLE_PASS_NORM",
+                             "KESTREL_CUDA_NO_SINGLE_PASS_NORM"})
+    if (std::getenv(forced)) return false;
+  return true;
+}
+
+}  // namespace
+
 LoweringOptions LoweringOptions::from_environment() {
   if (std::getenv("KESTREL_CUDA_NO_FUSION")) return all(false);
   const auto opted_in = [](const char* name) {
@@ -358,8 +377,8 @@ ir::Graph lower_for_cuda(const ir::Graph& engine_graph, const LoweringOptions& o
     fuse_group_norm(graph);
     fuse_conv_epilogues(graph);
   }
-  if (options.gemm_epilogue) mark_fused_gemm_convs(graph);
-  if (options.single_pass_norm) mark_single_pass_norms(graph);
+  if (options.gemm_epilogue) mark_fused_gemm_convs(graph, options.gemm_epilogue_layers);
+  if (options.single_pass_norm) mark_single_pass_norms(graph, options.single_pass_norm_layers);
   if (options.copy_chains) fold_copy_chains(graph);
   apply_precision(graph);
   // Constants that only FP32 layers read before the FP16 rewrite now have no reader.
@@ -386,6 +405,28 @@ bool fact_on(const engine::EngineData& engine, const char* key, bool absent = tr
   return it == engine.target.end() ? absent : it->second != "off";
 }
 
+std::set<std::string> layer_list(const engine::EngineData& engine, const char* key) {
+  std::set<std::string> names;
+  auto it = engine.target.find(key);
+  if (it == engine.target.end()) return names;
+  size_t begin = 0;
+  while (begin < it->second.size()) {
+    size_t end = it->second.find('\n', begin);
+    if (end == std::string::npos) end = it->second.size();
+    if (end > begin) names.insert(it->second.substr(begin, end - begin));
+    begin = end + 1;
+  }
+  return names;
+}
+
+std::string join_lines(const std::set<std::string>& names) {
+  std::string text;
+  for (const std::string& name : names) text += (text.empty() ? "" : "\n") + name;
+  return text;
+}
+
+const char* switch_state(bool on, const std::set<std::string>& layers) { return !on ? "off" : layers.empty() ? "on" : "tuned"; }
+
 }  // namespace
 
 LoweringOptions lowering_options(const engine::EngineData& engine) {
@@ -395,7 +436,23 @@ LoweringOptions lowering_options(const engine::EngineData& engine) {
   o.separable_attention = fact_on(engine, kFactAttention);
   o.single_pass_norm = fact_on(engine, kFactSinglePassNorm, false);
   o.copy_chains = fact_on(engine, kFactCopyChains);
+  o.gemm_epilogue_layers = layer_list(engine, kFactGemmEpilogueLayers);
+  o.single_pass_norm_layers = layer_list(engine, kFactSinglePassNormLayers);
   return o;
+}
+
+void record_lowering_options(engine::EngineData& engine, const LoweringOptions& options) {
+  engine.target[kFactFusion] = options.conv_epilogue ? "on" : "off";
+  engine.target[kFactGemmEpilogue] = switch_state(options.gemm_epilogue, options.gemm_epilogue_layers);
+  engine.target[kFactAttention] = options.separable_attention ? "on" : "off";
+  engine.target[kFactSinglePassNorm] = switch_state(options.single_pass_norm, options.single_pass_norm_layers);
+  engine.target[kFactCopyChains] = options.copy_chains ? "on" : "off";
+  engine.target.erase(kFactGemmEpilogueLayers);
+  engine.target.erase(kFactSinglePassNormLayers);
+  if (options.gemm_epilogue && !options.gemm_epilogue_layers.empty())
+    engine.target[kFactGemmEpilogueLayers] = join_lines(options.gemm_epilogue_layers);
+  if (options.single_pass_norm && !options.single_pass_norm_layers.empty())
+    engine.target[kFactSinglePassNormLayers] = join_lines(options.single_pass_norm_layers);
 }
 
 void compile(engine::EngineData& engine, const BuilderConfig& config) {
@@ -404,13 +461,22 @@ void compile(engine::EngineData& engine, const BuilderConfig& config) {
   engine.target[kFactDeviceName] = facts.device_name;
   engine.target[kFactRuntime] = facts.runtime_version;
   engine.target[kFactCublas] = facts.cublas_version;
-  const LoweringOptions options = LoweringOptions::from_environment();
-  engine.target[kFactFusion] = options.conv_epilogue ? "on" : "off";
-  engine.target[kFactGemmEpilogue] = options.gemm_epilogue ? "on" : "off";
-  engine.target[kFactAttention] = options.separable_attention ? "on" : "off";
-  engine.target[kFactSinglePassNorm] = options.single_pass_norm ? "on" : "off";
-  engine.target[kFactCopyChains] = options.copy_chains ? "on" : "off";
-  compile_graph(engine.graph, config.get_flag(BuilderFlag::kFP16), options);
+  LoweringOptions options = LoweringOptions::from_environment();
+  const bool fp16 = config.get_flag(BuilderFlag::kFP16);
+  if (kernel_timing_wanted(options)) {
+    const TunedLayers tuned = time_kernel_choices(engine, fp16, options, config.timing_cache_path());
+    options.gemm_epilogue = !tuned.gemm_epilogue.empty();
+    options.gemm_epilogue_layers = tuned.gemm_epilogue;
+    options.single_pass_norm = !tuned.single_pass_norm.empty();
+    options.single_pass_norm_layers = tuned.single_pass_norm;
+    engine.target[kFactKernelTiming] =
+        fmt::format("{} layers with two kernels ({} timings from the cache, {:.2f} s): one-kernel GEMM on {}, "
+                    "one-launch norm on {}",
+                    tuned.candidates, tuned.from_cache, tuned.seconds, tuned.gemm_epilogue.size(),
+                    tuned.single_pass_norm.size());
+  }
+  record_lowering_options(engine, options);
+  compile_graph(engine.graph, fp16, options);
 }
 
 void compile_graph(ir::Graph& graph, bool fp16, bool fusion) {

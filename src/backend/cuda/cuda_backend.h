@@ -2,6 +2,7 @@
 // build-time graph compilation, executors with explicit options, per-layer profiling.
 #pragma once
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,12 +36,18 @@ struct LoweringOptions {
   bool separable_attention = true;  // the separable-attention chain as one kernel
   bool single_pass_norm = true;     // InstanceNormalization in one launch (statistics and normalisation)
   bool copy_chains = true;          // chains of data-movement layers as one strided copy
-  static LoweringOptions all(bool on) { return {on, on, on, on, on}; }
+  // With gemm_epilogue / single_pass_norm on: only these layers when not empty (chosen by timing
+  // at build time, kernel_timing.h); every eligible layer when empty.
+  std::set<std::string> gemm_epilogue_layers, single_pass_norm_layers;
+  static LoweringOptions all(bool on) { return {on, on, on, on, on, {}, {}}; }
   // KESTREL_CUDA_NO_FUSION (all), KESTREL_CUDA_NO_ATTENTION_FUSION, KESTREL_CUDA_NO_COPY_FOLDING;
-  // opt-in (slower than the default path on the H100 so far): KESTREL_CUDA_GEMM_EPILOGUE=1,
-  // KESTREL_CUDA_SINGLE_PASS_NORM=1 (KESTREL_CUDA_NO_GEMM_EPILOGUE / _NO_SINGLE_PASS_NORM still win).
+  // forced for every layer: KESTREL_CUDA_GEMM_EPILOGUE=1, KESTREL_CUDA_SINGLE_PASS_NORM=1 (and
+  // KESTREL_CUDA_NO_GEMM_EPILOGUE / _NO_SINGLE_PASS_NORM, which win). Without these the builder
+  // times both paths per layer (kernel_timing.h) unless KESTREL_CUDA_NO_KERNEL_TIMING is set.
   static LoweringOptions from_environment();
 };
+// Writes the options into the engine's target facts, where lowering_options() finds them.
+void record_lowering_options(engine::EngineData& engine, const LoweringOptions& options);
 void compile_graph(ir::Graph& graph, bool fp16, const LoweringOptions& options);
 void compile_graph(ir::Graph& graph, bool fp16, bool fusion = true);
 // Load time (and build time): the engine's graph as the executor runs it: Conv epilogue and

@@ -5,12 +5,13 @@
 
 namespace kestrel::cuda {
 
-int mark_fused_gemm_convs(ir::Graph& graph) {
+int mark_fused_gemm_convs(ir::Graph& graph, const std::set<std::string>& only) {
   int marked = 0;
   for (ir::Node& node : graph.nodes) {
     if (!node.domain.empty() || node.op_type != "Conv" || node.inputs.size() < 2) continue;
     if (node.attrs.get_int("group", 1) != 1) continue;
     if (graph.values[size_t(node.inputs[0])].shape.size() != 4) continue;
+    if (!only.empty() && !only.count(node.name)) continue;
     node.attrs.set(kAttrFusedGemm, int64_t(1));
     ++marked;
   }

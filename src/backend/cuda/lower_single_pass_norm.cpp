@@ -6,10 +6,11 @@
 
 namespace kestrel::cuda {
 
-int mark_single_pass_norms(ir::Graph& graph) {
+int mark_single_pass_norms(ir::Graph& graph, const std::set<std::string>& only) {
   int marked = 0;
   for (ir::Node& node : graph.nodes) {
     if (!node.domain.empty() || node.op_type != "InstanceNormalization") continue;
+    if (!only.empty() && !only.count(node.name)) continue;
     node.attrs.set(kAttrSinglePassNorm, int64_t(1));
     ++marked;
   }

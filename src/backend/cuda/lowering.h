@@ -2,18 +2,23 @@
 // own. Each rewrites the lowered graph only; the engine file keeps the plain ONNX layers, and the
 // lowering runs them again, in the same order, when an execution context is created.
 #pragma once
+#include <set>
+#include <string>
+
 #include "ir/graph.h"
 
 namespace kestrel::cuda {
 
 // Marks one-group 2-D convolutions (1x1 GEMMs and im2col convolutions) so that those with an
 // epilogue (bias, residual, ReLU) run as one GEMM kernel with the epilogue inside
-// (gemm_conv.cu) instead of cuBLAS plus the epilogue kernel. Returns the number marked.
-int mark_fused_gemm_convs(ir::Graph& graph);
+// (gemm_conv.cu) instead of cuBLAS plus the epilogue kernel; only the layers named in `only` when
+// it is not empty. Returns the number marked.
+int mark_fused_gemm_convs(ir::Graph& graph, const std::set<std::string>& only = {});
 
 // Marks InstanceNormalization layers to run in one launch (a cluster of blocks per instance,
-// instance_norm_cluster.cu) where the instance fits. Returns the number marked.
-int mark_single_pass_norms(ir::Graph& graph);
+// instance_norm_cluster.cu) where the instance fits; only those named in `only` when it is not
+// empty. Returns the number marked.
+int mark_single_pass_norms(ir::Graph& graph, const std::set<std::string>& only = {});
 
 // Chains of data-movement layers (Slice, Transpose, Expand, DepthToSpace, SpaceToDepth, through
 // reshapes) whose composed element map is one strided map become one kestrel.StridedCopy layer
