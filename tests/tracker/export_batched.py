@@ -16,6 +16,7 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 
+from smat.export import _export_onnx  # noqa: E402
 from smat.model import (SEARCH_SIZE, TemplateEncoder, TrackingNetwork,  # noqa: E402
                         build_smat)
 from smat.random_init import randomize_  # noqa: E402
@@ -37,11 +38,8 @@ def main():
         z = encoder(torch.rand(args.batch, 3, 128, 128, generator=gen))
     x = torch.rand(args.batch, 3, SEARCH_SIZE, SEARCH_SIZE, generator=gen)
     names = ["pred_boxes", "score_map", "size_map", "offset_map"]
-    axes = {n: {0: "batch"} for n in ["z", "x"] + names} if args.dynamic else None
-    tmp = f"{args.out}.tmp{os.getpid()}"
-    torch.onnx.export(tracker, (z, x), tmp, opset_version=args.opset, do_constant_folding=True,
-                      input_names=["z", "x"], output_names=names, dynamic_axes=axes)
-    os.replace(tmp, args.out)
+    # The exporter settings of python/smat/export.py (the TorchScript exporter on torch >= 2.9).
+    _export_onnx(tracker, (z, x), args.out, ["z", "x"], names, args.opset, dynamic_batch=args.dynamic)
     print(f"wrote {args.out}: batch {'dynamic' if args.dynamic else args.batch}, seed {args.seed}")
     return 0
 
