@@ -25,18 +25,6 @@ bool is_conv(const ir::Node& node) {
          (node.domain == ir::kKestrelDomain && node.op_type == "FusedConv");
 }
 
-// DequantizeLinear of an int8 constant weight, per output channel (axis 0) or per tensor.
-bool weight_dq(const ir::Graph& graph, const ir::Node& dq) {
-  if (!is_op(dq, "DequantizeLinear") || dq.inputs.size() < 2) return false;
-  const ir::Value& w = value(graph, dq.inputs[0]);
-  if (!w.constant || w.dtype != DataType::kINT8 || w.shape.size() != 4) return false;
-  if (!good_scales(graph, dq.inputs[1]) || !zero_point_is_zero(graph, dq)) return false;
-  const int64_t n = value(graph, dq.inputs[1]).constant->numel();
-  if (n == 1) return true;
-  const int64_t axis = dq.attrs.get_int("axis", 1);
-  return n == w.shape[0] && (axis == 0 || axis == -4);
-}
-
 bool fuse_qdq_conv(ir::Graph& graph) {
   const std::vector<int> producer = graph.producers();
   const std::vector<int> uses = graph.use_counts();
@@ -51,7 +39,7 @@ bool fuse_qdq_conv(ir::Graph& graph) {
     if (px < 0 || pw < 0 || removed[size_t(px)] || removed[size_t(pw)]) continue;
     const ir::Node& dq_x = graph.nodes[size_t(px)];
     const ir::Node& dq_w = graph.nodes[size_t(pw)];
-    if (!activation_dq(graph, dq_x) || !weight_dq(graph, dq_w)) continue;
+    if (!activation_dq(graph, dq_x) || !int8_weight_dq(graph, dq_w, 4, 0)) continue;
     const int bias = conv.inputs.size() > 2 ? conv.inputs[2] : ir::kNoValue;
     const int residual = conv.inputs.size() > 3 ? conv.inputs[3] : ir::kNoValue;
     if (bias != ir::kNoValue && (!value(graph, bias).constant || value(graph, bias).dtype != DataType::kFLOAT)) continue;

@@ -15,17 +15,6 @@
 namespace kestrel::passes {
 namespace {
 
-bool matmul_weight_dq(const ir::Graph& graph, const ir::Node& dq) {
-  if (!is_op(dq, "DequantizeLinear") || dq.inputs.size() < 2) return false;
-  const ir::Value& w = value(graph, dq.inputs[0]);
-  if (!w.constant || w.dtype != DataType::kINT8 || w.shape.size() != 2) return false;
-  if (!good_scales(graph, dq.inputs[1]) || !zero_point_is_zero(graph, dq)) return false;
-  const int64_t n = value(graph, dq.inputs[1]).constant->numel();
-  if (n == 1) return true;
-  const int64_t axis = dq.attrs.get_int("axis", 1);
-  return n == w.shape[1] && (axis == 1 || axis == -1);
-}
-
 bool fuse_qdq_matmul(ir::Graph& graph) {
   const std::vector<int> producer = graph.producers();
   const std::vector<int> uses = graph.use_counts();
@@ -39,7 +28,7 @@ bool fuse_qdq_matmul(ir::Graph& graph) {
     if (px < 0 || pw < 0 || removed[size_t(px)] || removed[size_t(pw)]) continue;
     const ir::Node& dq_x = graph.nodes[size_t(px)];
     const ir::Node& dq_w = graph.nodes[size_t(pw)];
-    if (!activation_dq(graph, dq_x) || !matmul_weight_dq(graph, dq_w)) continue;
+    if (!activation_dq(graph, dq_x) || !int8_weight_dq(graph, dq_w, 2, 1)) continue;
     const size_t rank = value(graph, dq_x.inputs[0]).shape.size();
     if (rank < 2 || rank > 4) continue;
 

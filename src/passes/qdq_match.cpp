@@ -19,6 +19,17 @@ bool good_scales(const ir::Graph& graph, int id) {
   return true;
 }
 
+bool int8_weight_dq(const ir::Graph& graph, const ir::Node& dq, size_t rank, int channel_axis) {
+  if (!is_op(dq, "DequantizeLinear") || dq.inputs.size() < 2) return false;
+  const ir::Value& w = value(graph, dq.inputs[0]);
+  if (!w.constant || w.dtype != DataType::kINT8 || w.shape.size() != rank) return false;
+  if (!good_scales(graph, dq.inputs[1]) || !zero_point_is_zero(graph, dq)) return false;
+  const int64_t n = value(graph, dq.inputs[1]).constant->numel();
+  if (n == 1) return true;
+  const int64_t axis = dq.attrs.get_int("axis", 1);
+  return n == w.shape[size_t(channel_axis)] && (axis == channel_axis || axis == channel_axis - int64_t(rank));
+}
+
 // The zero point input of a Q/DQ node: absent, or a constant of zeros.
 bool zero_point_is_zero(const ir::Graph& graph, const ir::Node& node) {
   if (node.inputs.size() < 3 || node.inputs[2] == ir::kNoValue) return true;

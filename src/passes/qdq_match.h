@@ -13,6 +13,9 @@ const ir::Value& value(const ir::Graph& graph, int id);
 bool good_scales(const ir::Graph& graph, int id);
 // The zero point input of a Q/DQ node: absent, or a constant of zeros.
 bool zero_point_is_zero(const ir::Graph& graph, const ir::Node& node);
+// DequantizeLinear of a constant int8 weight of rank `rank`, zero point 0, per tensor or per
+// channel along `channel_axis` (Conv: 0 of 4, the output channels; MatMul: 1 of 2, the columns).
+bool int8_weight_dq(const ir::Graph& graph, const ir::Node& dq, size_t rank, int channel_axis);
 // A per-tensor DequantizeLinear of an int8/uint8 activation with zero point 0.
 bool activation_dq(const ir::Graph& graph, const ir::Node& dq);
 // A per-tensor QuantizeLinear with zero point 0 into int8 or uint8.

@@ -14,12 +14,6 @@
 namespace kestrel::tracker {
 namespace {
 
-size_t numel(const Dims& d, size_t from = 0) {
-  size_t n = 1;
-  for (size_t i = from; i < d.size(); ++i) n *= size_t(d[i]);
-  return n;
-}
-
 size_t align_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
 int32_t crop_type(const TensorDesc& t, const std::string& path) {

@@ -9,12 +9,6 @@
 namespace kestrel::tracker {
 namespace {
 
-size_t numel(const Dims& d, size_t from = 0) {
-  size_t n = 1;
-  for (size_t i = from; i < d.size(); ++i) n *= size_t(d[i]);
-  return n;
-}
-
 void bind(ExecutionContext& context, const std::string& name, void* data, const std::string& path) {
   const Status s = context.set_tensor_address(name, data);
   KESTREL_CHECK(s.ok(), "{}: {}", path, s.message());

@@ -14,6 +14,13 @@
 
 namespace kestrel::tracker {
 
+// Elements in the dimensions of `d` from `from` on (the whole tensor, or one sample with 1).
+inline size_t numel(const Dims& d, size_t from = 0) {
+  size_t n = 1;
+  for (size_t i = from; i < d.size(); ++i) n *= size_t(d[i]);
+  return n;
+}
+
 // The engines' facts a pipeline binds to (checked by SmatNetworks before).
 struct PipelineSetup {
   ExecutionContext* template_context = nullptr;

@@ -14,12 +14,6 @@ namespace {
 
 std::string shape_text(const Dims& d) { return fmt::format("[{}]", fmt::join(d, ",")); }
 
-size_t numel(const Dims& d, size_t from = 0) {
-  size_t n = 1;
-  for (size_t i = from; i < d.size(); ++i) n *= size_t(d[i]);
-  return n;
-}
-
 const TensorDesc& find_tensor(const std::vector<TensorDesc>& list, const std::string& name, const std::string& path,
                               const char* what) {
   auto it = std::find_if(list.begin(), list.end(), [&](const TensorDesc& t) { return t.name == name; });
