@@ -112,11 +112,11 @@ TunedLayers time_kernel_choices(const engine::EngineData& engine, bool fp16, con
   }
 
   TimingCache cache = cache_path.empty() ? TimingCache() : TimingCache::load(cache_path);
-  const bool all_cached = std::all_of(candidates.begin(), candidates.end(),
-                                      [&](const Candidate& c) { return cache.find(c.key).has_value(); });
   TunedLayers tuned;
   tuned.candidates = int(candidates.size());
-  if (!all_cached) {
+  tuned.from_cache = int(std::count_if(candidates.begin(), candidates.end(),
+                                       [&](const Candidate& c) { return cache.find(c.key).has_value(); }));
+  if (tuned.from_cache < tuned.candidates) {  // one profile of each variant times every missing layer
     const std::map<std::string, double> fused_ms = layer_medians(fused), plain_ms = layer_medians(plain);
     for (const Candidate& c : candidates) {
       if (cache.find(c.key)) continue;
@@ -127,7 +127,6 @@ TunedLayers time_kernel_choices(const engine::EngineData& engine, bool fp16, con
     if (!cache_path.empty()) cache.save(cache_path);
   }
   for (const Candidate& c : candidates) {
-    if (all_cached) ++tuned.from_cache;
     if (!cache.find(c.key)->candidate_wins()) continue;
     (c.choice == Choice::kGemmEpilogue ? tuned.gemm_epilogue : tuned.single_pass_norm).insert(c.name);
   }

@@ -16,7 +16,7 @@ struct TunedLayers {
   std::set<std::string> gemm_epilogue;     // layers where the one-kernel GEMM convolution won
   std::set<std::string> single_pass_norm;  // layers where the one-launch InstanceNorm won
   int candidates = 0;                      // layers timed or found in the cache
-  int from_cache = 0;
+  int from_cache = 0;  // of the candidates, found in the cache file before timing
   double seconds = 0;  // spent timing
 };
 
