@@ -186,33 +186,26 @@ class OnednnQConv final : public Kernel {
         {blocked_src, blocked_dst}, {any_src, any_dst}};
     if (own_transpose_) attempts = {{user_src, nhwc_dst}, {nhwc_src, nhwc_dst}};
     dnnl::convolution_forward::primitive_desc pd;
-    bool have_pd = false;
-    for (const auto& [src, dst] : attempts) {
-      try {
-        auto candidate = make_pd(src, dst);
-        if (!is_reference_impl(candidate)) {
-          pd = candidate;
-          have_pd = true;
-          break;
-        }
-      } catch (const dnnl::error&) {
-      }
-    }
-    if (!have_pd && own_transpose_) {
-      // No fast channels-last kernel either: the general path below, with reorders.
-      own_transpose_ = false;
-      attr = make_attr(has_residual_, true);
-      for (const auto& [src, dst] : {std::pair{user_src, conv_dst}, std::pair{nhwc_src, conv_dst}, std::pair{any_src, any_dst}}) {
+    // The first of `layouts` that oneDNN implements with more than its reference kernel, into pd.
+    const auto first_fast = [&](const std::vector<std::pair<memory::desc, memory::desc>>& layouts) {
+      for (const auto& [src, dst] : layouts) {
         try {
           auto candidate = make_pd(src, dst);
           if (!is_reference_impl(candidate)) {
             pd = candidate;
-            have_pd = true;
-            break;
+            return true;
           }
         } catch (const dnnl::error&) {
         }
       }
+      return false;
+    };
+    bool have_pd = first_fast(attempts);
+    if (!have_pd && own_transpose_) {
+      // No fast channels-last kernel either: the general path below, with reorders.
+      own_transpose_ = false;
+      attr = make_attr(has_residual_, true);
+      have_pd = first_fast({{user_src, conv_dst}, {nhwc_src, conv_dst}, {any_src, any_dst}});
     }
     if (!have_pd) {
       try {
