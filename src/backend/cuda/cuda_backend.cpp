@@ -464,7 +464,7 @@ void compile(engine::EngineData& engine, const BuilderConfig& config) {
   LoweringOptions options = LoweringOptions::from_environment();
   const bool fp16 = config.get_flag(BuilderFlag::kFP16);
   if (kernel_timing_wanted(options)) {
-    const TunedLayers tuned = time_kernel_choices(engine, fp16, options, config.timing_cache_path());
+    const TunedLayers tuned = time_kernel_choices(engine, fp16, options, facts, config.timing_cache_path());
     options.gemm_epilogue = !tuned.gemm_epilogue.empty();
     options.gemm_epilogue_layers = tuned.gemm_epilogue;
     options.single_pass_norm = !tuned.single_pass_norm.empty();

@@ -84,7 +84,7 @@ std::map<std::string, double> layer_medians(const Variant& variant) {
 }  // namespace
 
 TunedLayers time_kernel_choices(const engine::EngineData& engine, bool fp16, const LoweringOptions& base,
-                                const std::string& cache_path) {
+                                const DeviceFacts& device, const std::string& cache_path) {
   const auto start = std::chrono::steady_clock::now();
   LoweringOptions with = base, without = base;
   with.gemm_epilogue = with.single_pass_norm = true;
@@ -95,7 +95,6 @@ TunedLayers time_kernel_choices(const engine::EngineData& engine, bool fp16, con
 
   std::map<std::string, const ir::Node*> plain_nodes;
   for (const ir::Node& node : plain.lowered.nodes) plain_nodes[node.name] = &node;
-  const DeviceFacts device = current_device_facts();
   const std::string prefix = fmt::format("{} sm{} cuda{} cublas{} |", device.device_name, device.compute_capability,
                                          device.runtime_version, device.cublas_version);
   std::vector<Candidate> candidates;

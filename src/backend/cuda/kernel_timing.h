@@ -21,8 +21,9 @@ struct TunedLayers {
 };
 
 // `engine` holds the optimized ONNX-level graph, before compile_graph. `base` gives the other
-// fusions (kept as they are). `cache_path` may be empty (no cache file).
+// fusions (kept as they are). `device` (the building GPU) keys the cache entries; `cache_path`
+// may be empty (no cache file).
 TunedLayers time_kernel_choices(const engine::EngineData& engine, bool fp16, const LoweringOptions& base,
-                                const std::string& cache_path);
+                                const DeviceFacts& device, const std::string& cache_path);
 
 }  // namespace kestrel::cuda
