@@ -268,6 +268,16 @@ TEST(ElementwiseUnary, DropoutRefusesTrainingMode) {
   EXPECT_THROW(run_reference(make_node("Dropout", 3, 2, 13), {&x, &ratio, &on}), Error);
 }
 
+TEST(ElementwiseUnary, DropoutInTrainingModeWithRatioZeroIsIdentity) {
+  // Exporters write F.dropout(p=0, training=True) this way: nothing is dropped, the scale is 1.
+  const Tensor x = random_float({2, 3}, 5);
+  const Tensor zero = make_float({}, {0.0f});
+  const Tensor on = make_bool({}, {true});
+  const std::vector<Tensor> out = run_reference(make_node("Dropout", 3, 2, 13), {&x, &zero, &on});
+  EXPECT_TRUE(tensors_near(out[0], x, 0, 0));
+  EXPECT_EQ(to_ints(out[1]), std::vector<int64_t>(6, 1));
+}
+
 // ---- Cast -------------------------------------------------------------------------------------------
 
 constexpr int64_t kOnnxFloat = 1, kOnnxUint8 = 2, kOnnxInt8 = 3, kOnnxInt32 = 6, kOnnxInt64 = 7, kOnnxBool = 9,

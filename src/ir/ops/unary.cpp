@@ -71,13 +71,18 @@ bool is_true_scalar(const Tensor& t) {
 
 void infer_dropout(InferContext& ctx) {
   // Opset 12 turned ratio and training_mode into inputs. Only inference is supported: a graph that
-  // asks for training behaviour would silently get different numbers, so refuse it.
+  // asks for training behaviour would silently get different numbers, so refuse it. Training mode
+  // with a constant ratio of 0 drops nothing and scales by 1, so it is the identity; exporters
+  // write it (torchvision's Swin exports F.dropout(p=0, training=True) that way).
   if (ctx.opset() >= 12 && ctx.has_input(2)) {
     KESTREL_CHECK(ctx.input_dtype(2) == DataType::kBOOL, "input 2 (training_mode) must be bool, got {}",
                   dtype_name(ctx.input_dtype(2)));
     const Tensor* training_mode = ctx.constant(2);
-    KESTREL_CHECK(training_mode == nullptr || !is_true_scalar(*training_mode),
-                  "training_mode is true; only inference (training_mode false) is supported");
+    const Tensor* ratio = ctx.has_input(1) ? ctx.constant(1) : nullptr;
+    const bool drops_nothing = ratio != nullptr && !is_true_scalar(*ratio);
+    KESTREL_CHECK(training_mode == nullptr || !is_true_scalar(*training_mode) || drops_nothing,
+                  "training_mode is true with a ratio that is not a constant 0; only inference (training_mode "
+                  "false, or ratio 0) is supported");
   }
   same_as_input(ctx);
   // The mask became bool at opset 10; before that it had the input's type.

@@ -194,11 +194,14 @@ void is_inf_kernel(const KernelContext& ctx) {
 void identity_kernel(const KernelContext& ctx) { copy_input_to_output(ctx); }
 
 void dropout_kernel(const KernelContext& ctx) {
-  // Shape inference refuses a constant training_mode = true; this catches a computed one.
+  // Shape inference refuses a constant training_mode = true (unless the ratio is 0, which drops
+  // nothing); this catches a computed one.
   if (ctx.opset() >= 12 && ctx.has_input(2)) {
     const Tensor& training_mode = ctx.input(2);
-    KESTREL_CHECK(training_mode.numel() == 0 || training_mode.int_at(0) == 0,
-                  "training_mode is true; only inference (training_mode false) is supported");
+    const bool drops_nothing = ctx.has_input(1) && ctx.input(1).double_at(0) == 0;
+    KESTREL_CHECK(training_mode.numel() == 0 || training_mode.int_at(0) == 0 || drops_nothing,
+                  "training_mode is true with a ratio that is not 0; only inference (training_mode false, or "
+                  "ratio 0) is supported");
   }
   copy_input_to_output(ctx);
   if (!ctx.has_output(1)) return;
