@@ -17,17 +17,6 @@ ir::Node node_with_axis(const std::string& op, int inputs, int64_t axis, int ops
   return node;
 }
 
-// Runs the node expecting an Error whose message mentions `fragment`.
-void expect_error_mentioning(const ir::Node& node, const std::vector<const Tensor*>& inputs,
-                             const std::string& fragment) {
-  try {
-    run_reference(node, inputs);
-    ADD_FAILURE() << "expected an error mentioning '" << fragment << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-  }
-}
-
 // ---- Gather ---------------------------------------------------------------------------------------
 
 TEST(TensorGather, GatherSpecExamples) {
