@@ -435,5 +435,21 @@ TEST(ElementwiseClip, RejectsBadBounds) {
   EXPECT_THROW(run_one(make_node("Clip", 2, 1, 6), {&x, &scalar}), Error);  // inputs only from opset 11
 }
 
+TEST(ElementwiseCast, Opset19To21SaturateOnlyConcernsFloat8WhichIsRefused) {
+  const Tensor x = make_float({3}, {-300.f, 2.7f, 300.f});
+  for (int opset : {19, 21}) {
+    ir::Node node = make_node("Cast", 1, 1, opset);
+    node.attrs.set("to", kOnnxInt32);
+    node.attrs.set("saturate", int64_t{0});  // ignored: the spec applies it to float8 targets only
+    EXPECT_EQ(to_ints(run_one(node, {&x})), (std::vector<int64_t>{-300, 2, 300})) << opset;
+  }
+  ir::Node float8 = make_node("Cast", 1, 1, 19);
+  float8.attrs.set("to", int64_t{19});
+  expect_error_mentioning(float8, {&x}, "ONNX data type 19 (FLOAT8E5M2) is not supported");
+  ir::Node uint4 = make_node("Cast", 1, 1, 21);
+  uint4.attrs.set("to", int64_t{21});
+  expect_error_mentioning(uint4, {&x}, "ONNX data type 21 (UINT4) is not supported");
+}
+
 }  // namespace
 }  // namespace kestrel::testing
