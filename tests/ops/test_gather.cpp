@@ -158,6 +158,17 @@ TEST(TensorGather, ScatterElementsReductions) {
   ir::Node bad = node_with_axis("ScatterElements", 3, 1, 18);
   bad.attrs.set("reduction", std::string("avg"));
   EXPECT_THROW(run_one(bad, {&row, &twice, &updates}), Error);
+  // max and min arrived with opset 18.
+  for (const char* op : {"ScatterElements", "ScatterND"}) {
+    ir::Node before_18 = make_node(op, 3, 1, 17);
+    before_18.attrs.set("reduction", std::string("max"));
+    const Tensor nd_index = make_int64({1, 2}, {0, 1});
+    const Tensor nd_update = make_int64({1}, {5});
+    if (std::string(op) == "ScatterND")
+      expect_error_mentioning(before_18, {&row, &nd_index, &nd_update}, "'max' exists only from opset 18 (opset 17)");
+    else
+      expect_error_mentioning(before_18, {&row, &twice, &updates}, "'max' exists only from opset 18 (opset 17)");
+  }
 }
 
 TEST(TensorGather, ScatterElementsErrors) {

@@ -166,12 +166,17 @@ TEST(TensorMovement, SplitUnevenLastChunkAtOpset18) {
   EXPECT_THROW(run_reference(make_node("Split", 1, 3, 17), {&x}), Error);
 }
 
+ir::Node split_into(int outputs, int64_t num_outputs, int opset, int inputs = 1) {
+  ir::Node node = make_node("Split", inputs, outputs, opset);
+  node.attrs.set("num_outputs", num_outputs);
+  return node;
+}
+
 TEST(TensorMovement, SplitNumOutputsAtOpsets18To21) {
   const Tensor x = iota_float({2, 4});
   for (int opset : {18, 19, 20, 21}) {
-    ir::Node node = make_node("Split", 1, 3, opset);
+    ir::Node node = split_into(3, 3, opset);
     node.attrs.set("axis", int64_t{1});
-    node.attrs.set("num_outputs", int64_t{3});
     // Chunks of ceil(4 / 3) = 2: the last one is empty, as in ONNX's reference implementation.
     const std::vector<Tensor> parts = run_reference(node, {&x});
     EXPECT_TRUE(tensors_near(parts[0], make_float({2, 2}, {0, 1, 4, 5}))) << opset;
@@ -182,20 +187,12 @@ TEST(TensorMovement, SplitNumOutputsAtOpsets18To21) {
 
 TEST(TensorMovement, SplitNumOutputsRefusals) {
   const Tensor x = iota_float({5});
-  ir::Node before_18 = make_node("Split", 1, 5, 17);
-  before_18.attrs.set("num_outputs", int64_t{5});
-  expect_error_mentioning(before_18, {&x}, "'num_outputs' exists only from opset 18");
+  expect_error_mentioning(split_into(5, 5, 17), {&x}, "'num_outputs' exists only from opset 18");
   // Chunks of ceil(5 / 4) = 2 would need 8 elements for the first four.
-  ir::Node too_many = make_node("Split", 1, 4, 18);
-  too_many.attrs.set("num_outputs", int64_t{4});
-  expect_error_mentioning(too_many, {&x}, "num_outputs 4 cannot split an axis of size 5");
+  expect_error_mentioning(split_into(4, 4, 18), {&x}, "num_outputs 4 cannot split an axis of size 5");
   const Tensor sizes = ints64({2, 3});
-  ir::Node both = make_node("Split", 2, 2, 18);
-  both.attrs.set("num_outputs", int64_t{2});
-  expect_error_mentioning(both, {&x, &sizes}, "not both");
-  ir::Node mismatch = make_node("Split", 1, 2, 18);
-  mismatch.attrs.set("num_outputs", int64_t{3});
-  expect_error_mentioning(mismatch, {&x}, "num_outputs 3 differs from the 2 outputs");
+  expect_error_mentioning(split_into(2, 2, 18, 2), {&x, &sizes}, "not both");
+  expect_error_mentioning(split_into(2, 3, 18), {&x}, "num_outputs 3 differs from the 2 outputs");
 }
 
 // ---- Slice ----------------------------------------------------------------------------------------

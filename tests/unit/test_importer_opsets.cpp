@@ -4,6 +4,7 @@
 // refused with a message naming it.
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -24,20 +25,19 @@ class CollectingLogger : public ILogger {
   std::string messages;
 };
 
-void add_initializer(onnx::GraphProto& g, const std::string& name, const std::vector<int64_t>& values) {
+// An int64 or float32 1-D initializer.
+template <typename T>
+void add_initializer(onnx::GraphProto& g, const std::string& name, const std::vector<T>& values) {
   onnx::TensorProto* t = g.add_initializer();
   t->set_name(name);
-  t->set_data_type(onnx::TensorProto::INT64);
+  t->set_data_type(std::is_same_v<T, float> ? onnx::TensorProto::FLOAT : onnx::TensorProto::INT64);
   t->add_dims(int64_t(values.size()));
-  for (int64_t v : values) t->add_int64_data(v);
-}
-
-void add_initializer(onnx::GraphProto& g, const std::string& name, const std::vector<float>& values) {
-  onnx::TensorProto* t = g.add_initializer();
-  t->set_name(name);
-  t->set_data_type(onnx::TensorProto::FLOAT);
-  t->add_dims(int64_t(values.size()));
-  for (float v : values) t->add_float_data(v);
+  for (T v : values) {
+    if constexpr (std::is_same_v<T, float>)
+      t->add_float_data(v);
+    else
+      t->add_int64_data(v);
+  }
 }
 
 onnx::NodeProto* add_node(onnx::GraphProto& g, const std::string& op, std::vector<std::string> inputs,
