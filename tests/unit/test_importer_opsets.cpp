@@ -1,7 +1,7 @@
 // The importer's opset range: models at opsets 18 to 21 that use what those opsets changed
 // (axes as a ReduceMean input, Split's num_outputs, Pad's axes input, GroupNormalization's two
-// meanings of scale) import, build for the CPU and give the values worked out here; opset 22 is
-// refused with a message naming it.
+// meanings of scale, lowered to kestrel.GroupNorm on the CPU) import, build for the CPU and give
+// the values worked out here; opset 22 is refused with a message naming it.
 #include <cmath>
 #include <string>
 #include <type_traits>
@@ -136,6 +136,15 @@ Outputs build_and_run(const std::string& bytes, int opset) {
   auto engine = runtime.deserialize(plan->data(), plan->size());
   EXPECT_TRUE(engine.ok()) << logger.messages;
   if (!engine.ok()) return out;
+  // On the CPU GroupNormalization (constant scale and bias) runs as kestrel.GroupNorm, whose
+  // layers report the op without the domain.
+  bool lowered = false;
+  std::string layers;
+  for (const LayerInfo& layer : engine.value()->layers()) {
+    lowered |= layer.op_type == "GroupNorm" && layer.fused_from == std::vector<std::string>{"GroupNormalization"};
+    layers += layer.op_type + " (" + layer.kernel + ") ";
+  }
+  EXPECT_TRUE(lowered) << "opset " << opset << ": " << layers;
   auto context = engine.value()->create_execution_context();
   std::vector<float> x = input_values();
   out.mean.resize(kChannels);
