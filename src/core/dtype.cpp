@@ -1,5 +1,7 @@
 #include "core/dtype.h"
 
+#include <iterator>
+
 #include "core/error.h"
 
 namespace kestrel {
@@ -50,8 +52,19 @@ DataType dtype_from_onnx_code(int64_t code) {
     case 9: return DataType::kBOOL;
     case 10: return DataType::kHALF;
     default:
-      fail("ONNX data type {} is not supported (supported: float32, float16, int64, int32, int8, uint8, bool)", code);
+      fail("ONNX data type {} ({}) is not supported (supported: float32, float16, int64, int32, int8, uint8, bool)",
+           code, onnx_type_name(code));
   }
+}
+
+std::string onnx_type_name(int64_t code) {
+  static const char* const kNames[] = {
+      "UNDEFINED", "FLOAT",    "UINT8",     "INT8",          "UINT16",      "INT16",         "INT32",
+      "INT64",     "STRING",   "BOOL",      "FLOAT16",       "DOUBLE",      "UINT32",        "UINT64",
+      "COMPLEX64", "COMPLEX128", "BFLOAT16", "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ",
+      "UINT4",     "INT4"};
+  if (code >= 0 && code < int64_t(std::size(kNames))) return kNames[code];
+  return std::to_string(code);
 }
 
 }  // namespace kestrel

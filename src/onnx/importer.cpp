@@ -19,7 +19,10 @@ int default_opset(const onnx::ModelProto& model) {
   KESTREL_CHECK(opset != 0, "the model imports no default-domain opset");
   KESTREL_CHECK(opset >= kMinOpset, "opset {} is older than the supported {}..{}; upgrade it with "
                 "onnx.version_converter", opset, kMinOpset, kMaxOpset);
-  KESTREL_CHECK(opset <= kMaxOpset, "opset {} is newer than the supported {}..{}", opset, kMinOpset, kMaxOpset);
+  // Operators change meaning between opsets (new attributes, inputs, rules), so a newer opset is
+  // refused rather than read with the rules of an older one.
+  KESTREL_CHECK(opset <= kMaxOpset, "opset {} is newer than the supported {}..{}; convert it down with "
+                "onnx.version_converter or export with opset {}", opset, kMinOpset, kMaxOpset, kMaxOpset);
   return opset;
 }
 

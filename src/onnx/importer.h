@@ -8,7 +8,7 @@
 namespace kestrel::onnx_import {
 
 constexpr int kMinOpset = 11;
-constexpr int kMaxOpset = 17;
+constexpr int kMaxOpset = 21;
 
 // `source` names the model in error messages; `base_dir` resolves external tensor data.
 ir::Graph import_model(const void* data, size_t size, const std::string& source, const std::string& base_dir = "");

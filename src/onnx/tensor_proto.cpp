@@ -18,11 +18,9 @@ DataType to_data_type(int elem_type, const std::string& what) {
     case onnx::TensorProto::INT64: return DataType::kINT64;
     case onnx::TensorProto::UINT8: return DataType::kUINT8;
     case onnx::TensorProto::BOOL: return DataType::kBOOL;
-    default: {
-      const auto* desc = onnx::TensorProto::DataType_descriptor()->FindValueByNumber(elem_type);
+    default:
       fail("{} has element type {}, which Kestrel does not support (float32, float16, int64, int32, int8, uint8, bool)",
-           what, desc ? desc->name() : std::to_string(elem_type));
-    }
+           what, onnx_type_name(elem_type));
   }
 }
 

@@ -166,6 +166,35 @@ TEST(TensorMovement, SplitUnevenLastChunkAtOpset18) {
   EXPECT_THROW(run_reference(make_node("Split", 1, 3, 17), {&x}), Error);
 }
 
+ir::Node split_into(int outputs, int64_t num_outputs, int opset, int inputs = 1) {
+  ir::Node node = make_node("Split", inputs, outputs, opset);
+  node.attrs.set("num_outputs", num_outputs);
+  return node;
+}
+
+TEST(TensorMovement, SplitNumOutputsAtOpsets18To21) {
+  const Tensor x = iota_float({2, 4});
+  for (int opset : {18, 19, 20, 21}) {
+    ir::Node node = split_into(3, 3, opset);
+    node.attrs.set("axis", int64_t{1});
+    // Chunks of ceil(4 / 3) = 2: the last one is empty, as in ONNX's reference implementation.
+    const std::vector<Tensor> parts = run_reference(node, {&x});
+    EXPECT_TRUE(tensors_near(parts[0], make_float({2, 2}, {0, 1, 4, 5}))) << opset;
+    EXPECT_TRUE(tensors_near(parts[1], make_float({2, 2}, {2, 3, 6, 7}))) << opset;
+    EXPECT_EQ(parts[2].shape(), (Shape{2, 0})) << opset;
+  }
+}
+
+TEST(TensorMovement, SplitNumOutputsRefusals) {
+  const Tensor x = iota_float({5});
+  expect_error_mentioning(split_into(5, 5, 17), {&x}, "'num_outputs' exists only from opset 18");
+  // Chunks of ceil(5 / 4) = 2 would need 8 elements for the first four.
+  expect_error_mentioning(split_into(4, 4, 18), {&x}, "num_outputs 4 cannot split an axis of size 5");
+  const Tensor sizes = ints64({2, 3});
+  expect_error_mentioning(split_into(2, 2, 18, 2), {&x, &sizes}, "not both");
+  expect_error_mentioning(split_into(2, 3, 18), {&x}, "num_outputs 3 differs from the 2 outputs");
+}
+
 // ---- Slice ----------------------------------------------------------------------------------------
 
 Tensor slice(const Tensor& x, std::vector<int64_t> starts, std::vector<int64_t> ends, std::vector<int64_t> axes = {},
@@ -328,8 +357,9 @@ TEST(TensorMovement, DepthSpaceErrors) {
 
 // ---- Pad ------------------------------------------------------------------------------------------
 
-Tensor pad(const Tensor& x, std::vector<int64_t> pads, const std::string& mode, const Tensor* value = nullptr) {
-  ir::Node node = make_node("Pad", 3);
+Tensor pad(const Tensor& x, std::vector<int64_t> pads, const std::string& mode, const Tensor* value = nullptr,
+           int opset = 17) {
+  ir::Node node = make_node("Pad", 3, 1, opset);
   node.attrs.set("mode", mode);
   const Tensor p = ints64(pads);
   return run_one(node, {&x, &p, value});
@@ -353,7 +383,7 @@ TEST(TensorMovement, PadReflectEdgeWrap) {
   // Pads wider than the axis keep reflecting (numpy.pad's behaviour).
   EXPECT_TRUE(tensors_near(pad(row, {0, 5, 0, 4}, "reflect"),
                            make_float({1, 12}, {2, 1, 2, 3, 2, 1, 2, 3, 2, 1, 2, 3})));
-  EXPECT_TRUE(tensors_near(pad(row, {0, 1, 0, 2}, "wrap"), make_float({1, 6}, {3, 1, 2, 3, 1, 2})));
+  EXPECT_TRUE(tensors_near(pad(row, {0, 1, 0, 2}, "wrap", nullptr, 19), make_float({1, 6}, {3, 1, 2, 3, 1, 2})));
   const Tensor x = make_int32({2, 3}, {1, 2, 3, 4, 5, 6});
   const Tensor edge = pad(x, {1, 1, 1, 1}, "edge");
   EXPECT_EQ(edge.dtype(), DataType::kINT32);
@@ -370,6 +400,29 @@ TEST(TensorMovement, PadAxesInputAtOpset18) {
   const Tensor value = make_float({}, {-1});
   const Tensor out = run_one(make_node("Pad", 4, 1, 18), {&x, &pads, &value, &axes});
   EXPECT_TRUE(tensors_near(out, make_float({2, 5}, {-1, 1, 2, -1, -1, -1, 3, 4, -1, -1})));
+}
+
+TEST(TensorMovement, PadWrapFromOpset19) {
+  // numpy.pad(np.arange(6).reshape(2, 3), ((1, 0), (2, 1)), mode="wrap")
+  const Tensor x = make_float({2, 3}, {0, 1, 2, 3, 4, 5});
+  const Tensor expected = make_float({3, 6}, {4, 5, 3, 4, 5, 3, 1, 2, 0, 1, 2, 0, 4, 5, 3, 4, 5, 3});
+  for (int opset : {19, 20, 21}) EXPECT_TRUE(tensors_near(pad(x, {1, 2, 0, 1}, "wrap", nullptr, opset), expected));
+  ir::Node at_18 = make_node("Pad", 2, 1, 18);
+  at_18.attrs.set("mode", std::string("wrap"));
+  const Tensor pads = ints64({1, 2, 0, 1});
+  expect_error_mentioning(at_18, {&x, &pads}, "mode 'wrap' exists only from opset 19 (opset 18)");
+}
+
+TEST(TensorMovement, PadAxesInputOnlyFromOpset18) {
+  const Tensor x = make_float({2, 2}, {1, 2, 3, 4});
+  const Tensor pads = ints64({1, 0});
+  const Tensor axes = ints64({0});
+  // Pad only axis 0 at the front, at each opset that has the input.
+  for (int opset : {18, 19, 20, 21})
+    EXPECT_TRUE(tensors_near(run_one(make_node("Pad", 4, 1, opset), {&x, &pads, nullptr, &axes}),
+                             make_float({3, 2}, {0, 0, 1, 2, 3, 4})));
+  expect_error_mentioning(make_node("Pad", 4, 1, 17), {&x, &pads, nullptr, &axes},
+                          "'axes' input exists only from opset 18 (opset 17)");
 }
 
 TEST(TensorMovement, PadAttributesBeforeOpset11) {

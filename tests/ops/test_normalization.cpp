@@ -1,4 +1,5 @@
-// Tests of BatchNormalization, InstanceNormalization, LayerNormalization and LRN: hand-computed
+// Tests of BatchNormalization, InstanceNormalization, LayerNormalization, GroupNormalization and
+// LRN: hand-computed
 // small cases, random cases against the textbook formulas written out here, and the rejection of
 // what inference cannot do (training mode, statistics outputs, unsupported stash types).
 #include <cmath>
@@ -174,6 +175,68 @@ TEST(LayerNorm, RejectsUnsupportedStashTypeAndBadShapes) {
 }
 
 // ---- LRN ------------------------------------------------------------------------------------------------
+
+// ---- GroupNormalization -------------------------------------------------------------------------------
+
+// The formula written out: statistics over each group of channels and the spatial dims, then
+// scale and bias per channel.
+Tensor group_norm_by_formula(const Tensor& x, int64_t groups, const std::vector<float>& channel_scale,
+                             const std::vector<float>& channel_bias, double epsilon) {
+  Tensor y(DataType::kFLOAT, x.shape());
+  const int64_t n = x.dim(0), c = x.dim(1), spatial = x.numel() / (n * c), per_group = c / groups * spatial;
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t g = 0; g < groups; ++g) {
+      const int64_t base = (b * groups + g) * per_group;
+      const Stats s = stats_of(x.data<float>() + base, per_group);
+      for (int64_t i = 0; i < per_group; ++i) {
+        const size_t channel = size_t(g * (c / groups) + i / spatial);
+        y.data<float>()[base + i] = float((x.data<float>()[base + i] - s.mean) / std::sqrt(s.variance + epsilon) *
+                                              channel_scale[channel] +
+                                          channel_bias[channel]);
+      }
+    }
+  return y;
+}
+
+ir::Node group_norm_node(int opset, int64_t groups) {
+  ir::Node node = make_node("GroupNormalization", 3, 1, opset);
+  node.attrs.set("num_groups", groups);
+  node.attrs.set("epsilon", 1e-3f);
+  return node;
+}
+
+TEST(GroupNorm, Opset18ScalesPerGroup) {
+  const Tensor x = random_float({2, 6, 3, 2}, 11, -2.f, 3.f);
+  const Tensor scale = make_float({3}, {0.5f, -2.f, 1.5f});
+  const Tensor bias = make_float({3}, {1.f, 0.f, -0.25f});
+  const Tensor expected = group_norm_by_formula(x, 3, {0.5f, 0.5f, -2.f, -2.f, 1.5f, 1.5f},
+                                                {1.f, 1.f, 0.f, 0.f, -0.25f, -0.25f}, 1e-3);
+  for (int opset : {18, 19, 20})
+    EXPECT_TRUE(tensors_near(run_one(group_norm_node(opset, 3), {&x, &scale, &bias}), expected, 1e-5, 1e-4))
+        << opset;
+}
+
+TEST(GroupNorm, Opset21ScalesPerChannel) {
+  const Tensor x = random_float({1, 4, 5}, 12, -1.f, 1.f);
+  const std::vector<float> scale_values{0.5f, 2.f, -1.f, 3.f}, bias_values{0.f, 1.f, 2.f, -3.f};
+  const Tensor scale = make_float({4}, scale_values), bias = make_float({4}, bias_values);
+  EXPECT_TRUE(tensors_near(run_one(group_norm_node(21, 2), {&x, &scale, &bias}),
+                           group_norm_by_formula(x, 2, scale_values, bias_values, 1e-3), 1e-5, 1e-4));
+}
+
+TEST(GroupNorm, RefusesTheOtherOpsetsScaleShapeAndUnsupportedSettings) {
+  const Tensor x = random_float({1, 4, 3}, 13);
+  const Tensor per_channel = make_float({4}, {1, 1, 1, 1}), per_group = make_float({2}, {1, 1});
+  expect_error_mentioning(group_norm_node(18, 2), {&x, &per_channel, &per_channel},
+                          "scale must be [2] (one value per group at opset 18)");
+  expect_error_mentioning(group_norm_node(21, 2), {&x, &per_group, &per_group},
+                          "scale must be [4] (one value per channel at opset 21)");
+  expect_error_mentioning(group_norm_node(17, 2), {&x, &per_group, &per_group}, "exists only from opset 18");
+  expect_error_mentioning(group_norm_node(21, 3), {&x, &per_channel, &per_channel}, "num_groups 3 must divide");
+  ir::Node stash = group_norm_node(21, 2);
+  stash.attrs.set("stash_type", int64_t{0});
+  expect_error_mentioning(stash, {&x, &per_channel, &per_channel}, "stash_type 0 is not supported");
+}
 
 TEST(LRN, SumsSquaresOverNeighbouringChannels) {
   // Channels [1, 2, 3] with alpha / size = 1, beta 1, bias 1.

@@ -221,5 +221,47 @@ TEST(Resize, ScalesMustBeKnownAtBuildTime) {
   EXPECT_THROW(ir::infer_node(graph, node), Error);
 }
 
+// ---- opset 18-21 attributes --------------------------------------------------------------------------
+
+TEST(Resize, HalfPixelSymmetricFromOpset19) {
+  // in 4, scale 0.6: output floor(2.4) = 2; offset = 4/2 * (1 - 2/2.4) = 1/3, so
+  // x_ori = 1/3 + (o + 0.5) / 0.6 - 0.5 = 2/3, 7/3 (half_pixel alone gives 1/3, 2).
+  const Tensor x = make_float({4}, {1, 2, 3, 4});
+  for (int opset : {19, 20, 21})
+    EXPECT_TRUE(tensors_near(resize_scales(resize_node("linear", "half_pixel_symmetric", opset), x, {0.6f}),
+                             make_float({2}, {5.f / 3, 10.f / 3})))
+        << opset;
+  EXPECT_TRUE(tensors_near(resize_scales(resize_node("linear", "half_pixel", 19), x, {0.6f}),
+                           make_float({2}, {4.f / 3, 3.f})));
+  // When the size is exact the two modes agree.
+  EXPECT_TRUE(tensors_near(resize_scales(resize_node("linear", "half_pixel_symmetric", 19), x, {0.5f}),
+                           make_float({2}, {1.5f, 3.5f})));
+  const Tensor scales = make_float({1}, {0.6f});
+  expect_error_mentioning(resize_node("linear", "half_pixel_symmetric", 18), {&x, nullptr, &scales, nullptr},
+                          "'half_pixel_symmetric' exists only from opset 19 (opset 18)");
+}
+
+TEST(Resize, RefusesOpset18AttributesItDoesNotImplement) {
+  const Tensor x = ramp4x4();
+  const Tensor scales = make_float({4}, {1, 1, 0.5f, 0.5f});
+  ir::Node antialias = resize_node("linear", "half_pixel", 18);
+  antialias.attrs.set("antialias", int64_t{1});
+  expect_error_mentioning(antialias, {&x, nullptr, &scales, nullptr}, "attribute 'antialias' = 1 is not supported");
+  ir::Node policy = resize_node("linear", "half_pixel", 18);
+  policy.attrs.set("keep_aspect_ratio_policy", std::string("not_larger"));
+  const Tensor sizes = make_int64({4}, {1, 1, 2, 3});
+  expect_error_mentioning(policy, {&x, nullptr, nullptr, &sizes},
+                          "'keep_aspect_ratio_policy' = 'not_larger' is not supported");
+  ir::Node axes = resize_node("nearest", "asymmetric", 18);
+  axes.attrs.set("axes", std::vector<int64_t>{2, 3});
+  const Tensor two_scales = make_float({2}, {0.5f, 0.5f});
+  expect_error_mentioning(axes, {&x, nullptr, &two_scales, nullptr}, "attribute 'axes' [2, 3] is not supported");
+  // The defaults, spelled out, change nothing.
+  ir::Node defaults = resize_node("nearest", "asymmetric", 18);
+  defaults.attrs.set("antialias", int64_t{0});
+  defaults.attrs.set("keep_aspect_ratio_policy", std::string("stretch"));
+  EXPECT_TRUE(tensors_near(resize_scales(defaults, x, {1, 1, 0.5f, 0.5f}), make_float({1, 1, 2, 2}, {1, 3, 9, 11})));
+}
+
 }  // namespace
 }  // namespace kestrel::testing

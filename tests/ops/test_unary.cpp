@@ -5,6 +5,7 @@
 #include <functional>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -443,6 +444,24 @@ TEST(ElementwiseClip, RejectsBadBounds) {
   EXPECT_THROW(run_one(make_node("Clip", 2, 1, 13), {&x, &int_bound}), Error);
   const Tensor scalar = make_float({}, {1.f});
   EXPECT_THROW(run_one(make_node("Clip", 2, 1, 6), {&x, &scalar}), Error);  // inputs only from opset 11
+}
+
+TEST(ElementwiseCast, Opset19To21SaturateOnlyConcernsFloat8WhichIsRefused) {
+  const Tensor x = make_float({3}, {-300.f, 2.7f, 300.f});
+  for (int opset : {19, 21}) {
+    ir::Node node = make_node("Cast", 1, 1, opset);
+    node.attrs.set("to", kOnnxInt32);
+    node.attrs.set("saturate", int64_t{0});  // ignored: the spec applies it to float8 targets only
+    EXPECT_EQ(to_ints(run_one(node, {&x})), (std::vector<int64_t>{-300, 2, 300})) << opset;
+  }
+  // The type codes of float8 (19) and 4-bit integers (21) are named, though libonnx 1.12 predates them.
+  const std::pair<int64_t, std::string> refused[] = {{17, "FLOAT8E4M3FN"}, {19, "FLOAT8E5M2"}, {21, "UINT4"},
+                                                     {22, "INT4"}};
+  for (const auto& [code, name] : refused) {
+    ir::Node node = make_node("Cast", 1, 1, 21);
+    node.attrs.set("to", code);
+    expect_error_mentioning(node, {&x}, fmt::format("ONNX data type {} ({}) is not supported", code, name));
+  }
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <random>
 
+#include "core/error.h"
+
 namespace kestrel::testing {
 
 Tensor make_float(Shape shape, std::vector<float> values) {
@@ -58,6 +60,16 @@ std::vector<Tensor> run_reference(const ir::Node& node, const std::vector<const 
 
 Tensor run_one(const ir::Node& node, const std::vector<const Tensor*>& inputs) {
   return run_reference(node, inputs).at(0);
+}
+
+void expect_error_mentioning(const ir::Node& node, const std::vector<const Tensor*>& inputs,
+                             const std::string& fragment) {
+  try {
+    run_reference(node, inputs);
+    ADD_FAILURE() << "expected an error mentioning '" << fragment << "'";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  }
 }
 
 std::vector<float> to_floats(const Tensor& t) {

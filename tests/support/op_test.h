@@ -27,6 +27,10 @@ std::vector<Tensor> run_reference(const ir::Node& node, const std::vector<const 
 // The first output of run_reference.
 Tensor run_one(const ir::Node& node, const std::vector<const Tensor*>& inputs);
 
+// Runs the node (shape inference and kernel) expecting an Error whose message mentions `fragment`.
+void expect_error_mentioning(const ir::Node& node, const std::vector<const Tensor*>& inputs,
+                             const std::string& fragment);
+
 std::vector<float> to_floats(const Tensor& t);
 std::vector<int64_t> to_ints(const Tensor& t);
 

@@ -104,5 +104,41 @@ TEST(DequantizeLinearOp, RefusesFloatInputAndMismatchedZeroPoint) {
   EXPECT_THROW(run_one(make_node("DequantizeLinear", 3, 1, 13), {&q, &scale, &zp}), Error);
 }
 
+TEST(QuantizeLinearOp, Opset21OutputDtypeChoosesTheType) {
+  const Tensor x = make_float({3}, {-1.f, 0.5f, 300.f});
+  const Tensor scale = scalar_float(0.5f);
+  ir::Node node = make_node("QuantizeLinear", 2, 1, 21);
+  node.attrs.set("output_dtype", int64_t{3});  // INT8; without it, no zero point means uint8
+  const Tensor y = run_one(node, {&x, &scale});
+  ASSERT_EQ(y.dtype(), DataType::kINT8);
+  EXPECT_EQ(as_ints(y), (std::vector<int>{-2, 1, 127}));
+  node.attrs.set("output_dtype", int64_t{2});  // UINT8
+  EXPECT_EQ(as_ints(run_one(node, {&x, &scale})), (std::vector<int>{0, 1, 255}));
+  const Tensor zp = int8_tensor({}, {0});
+  ir::Node disagree = make_node("QuantizeLinear", 3, 1, 21);
+  disagree.attrs.set("output_dtype", int64_t{2});
+  expect_error_mentioning(disagree, {&x, &scale, &zp}, "'output_dtype' is uint8 but the zero point int8");
+}
+
+TEST(QuantizeLinearOp, RefusesFloat8Int4AndBlockedQuantization) {
+  const Tensor x = make_float({2, 4}, {1, 2, 3, 4, 5, 6, 7, 8});
+  const Tensor scale = scalar_float(0.5f);
+  ir::Node float8 = make_node("QuantizeLinear", 2, 1, 19);
+  float8.attrs.set("output_dtype", int64_t{17});
+  expect_error_mentioning(float8, {&x, &scale}, "FLOAT8E4M3FN");
+  ir::Node int4 = make_node("QuantizeLinear", 2, 1, 21);
+  int4.attrs.set("output_dtype", int64_t{22});
+  expect_error_mentioning(int4, {&x, &scale}, "INT4");
+  const Tensor block_scale = make_float({2, 2}, {1, 1, 1, 1});
+  for (const char* op : {"QuantizeLinear", "DequantizeLinear"}) {
+    ir::Node blocked = make_node(op, 2, 1, 21);
+    blocked.attrs.set("axis", int64_t{1});
+    blocked.attrs.set("block_size", int64_t{2});
+    const Tensor q = int8_tensor({2, 4}, {1, 2, 3, 4, 5, 6, 7, 8});
+    expect_error_mentioning(blocked, {std::string(op) == "QuantizeLinear" ? &x : &q, &block_scale},
+                            "attribute 'block_size' = 2 is not supported");
+  }
+}
+
 }  // namespace
 }  // namespace kestrel::testing

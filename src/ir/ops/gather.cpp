@@ -76,6 +76,8 @@ void check_scatter_reduction(const InferContext& ctx) {
   const bool known = reduction == "none" || reduction == "add" || reduction == "mul" || reduction == "max" ||
                      reduction == "min";
   KESTREL_CHECK(known, "reduction must be none, add, mul, max or min, got '{}'", reduction);
+  KESTREL_CHECK(ctx.opset() >= 18 || (reduction != "max" && reduction != "min"),
+                "reduction '{}' exists only from opset 18 (opset {})", reduction, ctx.opset());
   const DataType t = ctx.input_dtype(0);
   KESTREL_CHECK(reduction == "none" || t == DataType::kFLOAT || dtype_is_integer(t),
                 "reduction '{}' is not supported for {} data", reduction, dtype_name(t));

@@ -63,8 +63,21 @@ void infer_concat(InferContext& ctx) {
 
 // ---- Split -----------------------------------------------------------------------------------
 
+// Opset 18's num_outputs: chunks of ceil(dim / parts), the last one smaller when that does not
+// divide (empty when the others already cover the axis). Returns the part count.
+int64_t checked_num_outputs(const InferContext& ctx) {
+  const int64_t parts = int64_t(ctx.num_outputs());
+  if (!ctx.attrs().has("num_outputs")) return 0;
+  KESTREL_CHECK(ctx.opset() >= 18, "attribute 'num_outputs' exists only from opset 18 (opset {})", ctx.opset());
+  KESTREL_CHECK(!ctx.has_input(1), "takes either the 'split' input or the 'num_outputs' attribute, not both");
+  const int64_t num_outputs = ctx.attrs().get_int("num_outputs");
+  KESTREL_CHECK(num_outputs == parts, "num_outputs {} differs from the {} outputs", num_outputs, parts);
+  return num_outputs;
+}
+
 std::vector<int64_t> split_sizes(const InferContext& ctx, int64_t dim) {
   const int64_t parts = int64_t(ctx.num_outputs());
+  const int64_t num_outputs = checked_num_outputs(ctx);
   std::vector<int64_t> sizes;
   if (ctx.opset() < 13 && ctx.attrs().has("split")) {
     sizes = ctx.attrs().get_ints("split");
@@ -81,13 +94,10 @@ std::vector<int64_t> split_sizes(const InferContext& ctx, int64_t dim) {
     KESTREL_CHECK(total == dim, "split {} adds up to {}, not to the axis size {}", sizes, total, dim);
     return sizes;
   }
-  if (ctx.opset() >= 18 && ctx.attrs().has("num_outputs")) {
-    KESTREL_CHECK(ctx.attrs().get_int("num_outputs") == parts, "num_outputs {} differs from the {} outputs",
-                  ctx.attrs().get_int("num_outputs"), parts);
-    // Opset 18: chunks of ceil(dim / parts), the last one smaller when it does not divide.
+  if (num_outputs > 0) {
     const int64_t chunk = (dim + parts - 1) / parts;
-    KESTREL_CHECK(chunk * (parts - 1) < dim || (dim == 0),
-                  "cannot split an axis of size {} into {} non-empty chunks of {}", dim, parts, chunk);
+    KESTREL_CHECK(chunk * (parts - 1) <= dim, "num_outputs {} cannot split an axis of size {} into chunks of {}",
+                  num_outputs, dim, chunk);
     for (int64_t i = 0; i < parts; ++i) sizes.push_back(std::min(chunk, dim - chunk * i));
     return sizes;
   }
@@ -223,7 +233,10 @@ std::vector<int64_t> pads_per_axis(const InferContext& ctx, int rank) {
   } else {
     KESTREL_CHECK(ctx.has_input(1), "the pads input is required from opset 11");
     pads = to_int_vector(ctx.require_constant(1, "pads"));
-    if (ctx.has_input(3)) axes = to_int_vector(ctx.require_constant(3, "axes"));
+    if (ctx.has_input(3)) {
+      KESTREL_CHECK(ctx.opset() >= 18, "the 'axes' input exists only from opset 18 (opset {})", ctx.opset());
+      axes = to_int_vector(ctx.require_constant(3, "axes"));
+    }
   }
   KESTREL_CHECK(pads.size() == 2 * axes.size(), "pads {} should hold 2 x {} values", pads, axes.size());
   std::vector<int64_t> full(size_t(2 * rank), 0);
@@ -244,6 +257,7 @@ void infer_pad(InferContext& ctx) {
   const std::string mode = ctx.attrs().get_string("mode", "constant");
   KESTREL_CHECK(mode == "constant" || mode == "reflect" || mode == "edge" || mode == "wrap",
                 "mode must be constant, reflect, edge or wrap, got '{}'", mode);
+  KESTREL_CHECK(mode != "wrap" || ctx.opset() >= 19, "mode 'wrap' exists only from opset 19 (opset {})", ctx.opset());
   const std::vector<int64_t> pads = pads_per_axis(ctx, rank);
   if (ctx.opset() >= 11 && ctx.has_input(2)) {
     KESTREL_CHECK(ctx.input_dtype(2) == ctx.input_dtype(0), "constant_value is {} but the data is {}",

@@ -1,5 +1,6 @@
 // Normalisation operators (float32): BatchNormalization (inference only), InstanceNormalization,
-// LayerNormalization and LRN. Every output but LayerNormalization's statistics has X's shape.
+// LayerNormalization, GroupNormalization and LRN. Every output but LayerNormalization's
+// statistics has X's shape.
 //
 // BatchNormalization: X is [N, C, ...] and scale, B, input_mean, input_var are [C]. Training mode
 // (training_mode=1 from opset 14, or asking for the running/saved statistics outputs, which only
@@ -10,6 +11,9 @@
 // statistics over the dims [axis, rank); Scale and the optional B broadcast to those dims. The
 // optional outputs Mean and InvStdDev have X's shape with the normalised dims set to 1. Only
 // stash_type=1 (float32 statistics) is supported.
+// GroupNormalization (opsets 18 and 21): X is [N, C, ...]; statistics per (n, group of C /
+// num_groups channels). Opset 18 gives scale and bias per group ([num_groups]), opset 21 per
+// channel ([C]), as torch.nn.GroupNorm; only stash_type=1 is supported.
 #include <string>
 
 #include "core/error.h"
@@ -76,6 +80,26 @@ void infer_layer_norm(InferContext& ctx) {
   if (ctx.num_outputs() > 2) ctx.set_output(2, DataType::kFLOAT, stats);
 }
 
+void infer_group_norm(InferContext& ctx) {
+  KESTREL_CHECK(ctx.opset() >= 18, "GroupNormalization exists only from opset 18 (opset {})", ctx.opset());
+  check_all_float(ctx);
+  const Shape& x = ctx.input_shape(0);
+  KESTREL_CHECK(x.size() >= 2, "X must be [N, C, ...], got {}", shape_str(x));
+  KESTREL_CHECK(ctx.attrs().has("num_groups"), "the num_groups attribute is required");
+  const int64_t groups = ctx.attrs().get_int("num_groups");
+  KESTREL_CHECK(groups >= 1 && x[1] % groups == 0, "num_groups {} must divide the {} channels", groups, x[1]);
+  const int64_t stash_type = ctx.attrs().get_int("stash_type", 1);
+  KESTREL_CHECK(stash_type == 1, "stash_type {} is not supported (only 1, float32 statistics)", stash_type);
+  // Opset 21 changed the meaning of scale and bias from per group to per channel.
+  const bool per_channel = ctx.opset() >= 21;
+  const int64_t params = per_channel ? x[1] : groups;
+  for (size_t i = 1; i <= 2; ++i)
+    KESTREL_CHECK(ctx.input_shape(i) == Shape{params}, "{} must be [{}] (one value per {} at opset {}), got {}",
+                  i == 1 ? "scale" : "bias", params, per_channel ? "channel" : "group", ctx.opset(),
+                  shape_str(ctx.input_shape(i)));
+  ctx.set_output(0, DataType::kFLOAT, x);
+}
+
 void infer_lrn(InferContext& ctx) {
   check_all_float(ctx);
   const Shape& x = ctx.input_shape(0);
@@ -90,6 +114,7 @@ void infer_lrn(InferContext& ctx) {
 KESTREL_REGISTER_OP(OpSchema{"BatchNormalization", 5, 5, 1, 5, infer_batch_norm});
 KESTREL_REGISTER_OP(OpSchema{"InstanceNormalization", 3, 3, 1, 1, infer_instance_norm});
 KESTREL_REGISTER_OP(OpSchema{"LayerNormalization", 2, 3, 1, 3, infer_layer_norm});
+KESTREL_REGISTER_OP(OpSchema{"GroupNormalization", 3, 3, 1, 1, infer_group_norm});
 KESTREL_REGISTER_OP(OpSchema{"LRN", 1, 1, 1, 1, infer_lrn});
 
 }  // namespace kestrel::ir

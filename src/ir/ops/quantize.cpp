@@ -1,7 +1,9 @@
-// QuantizeLinear and DequantizeLinear (opsets 10 to 18 semantics): the two ops of explicit
-// (QDQ) quantization. Scale and zero point are per tensor (scalars) or, from opset 13, per axis
-// (1-D of the axis' length). int8 and uint8 only: that is what post-training quantization
-// produces; the zero point's type picks the quantized type (uint8 when it is absent).
+// QuantizeLinear and DequantizeLinear (opsets 10 to 21): the two ops of explicit (QDQ)
+// quantization. Scale and zero point are per tensor (scalars) or, from opset 13, per axis (1-D
+// of the axis' length). int8 and uint8 only: that is what post-training quantization produces;
+// the zero point's type, or QuantizeLinear's output_dtype (opset 21), picks the quantized type
+// (uint8 when neither is given). Opset 19's float8 types and saturate (float8 only), opset 21's
+// int4/int16 types and blocked quantization (block_size > 0) are refused.
 #include "core/error.h"
 #include "ir/op_registry.h"
 #include "ir/ops/dtype_rules.h"
@@ -15,7 +17,9 @@ void check_quant_params(const InferContext& ctx, const Shape& data) {
   const Shape& scale = ctx.input_shape(1);
   KESTREL_CHECK(ctx.input_dtype(1) == DataType::kFLOAT, "the scale must be float32, got {}",
                 dtype_name(ctx.input_dtype(1)));
-  KESTREL_CHECK(ctx.attrs().get_int("block_size", 0) == 0, "blocked quantization (block_size) is not supported");
+  KESTREL_CHECK(ctx.attrs().get_int("block_size", 0) == 0,
+                "attribute 'block_size' = {} is not supported (blocked quantization; only 0, per tensor or per axis)",
+                ctx.attrs().get_int("block_size", 0));
   const bool scalar = scale.empty() || (scale.size() == 1 && scale[0] == 1);
   if (!scalar) {
     KESTREL_CHECK(ctx.opset() >= 13 && scale.size() == 1,
@@ -33,12 +37,25 @@ void check_quant_params(const InferContext& ctx, const Shape& data) {
   }
 }
 
+// The quantized type: output_dtype when set (opset 21; 0 means unset), else the zero point's,
+// else uint8. Both given must agree.
+DataType quantized_dtype(const InferContext& ctx) {
+  const int64_t output_dtype = ctx.attrs().get_int("output_dtype", 0);
+  if (output_dtype == 0) return ctx.has_input(2) ? ctx.input_dtype(2) : DataType::kUINT8;
+  const DataType out = dtype_from_onnx_code(output_dtype);
+  KESTREL_CHECK(out == DataType::kINT8 || out == DataType::kUINT8,
+                "attribute 'output_dtype' = {} ({}) is not supported (int8 or uint8 only)", output_dtype,
+                dtype_name(out));
+  KESTREL_CHECK(!ctx.has_input(2) || ctx.input_dtype(2) == out, "attribute 'output_dtype' is {} but the zero point {}",
+                dtype_name(out), dtype_name(ctx.input_dtype(2)));
+  return out;
+}
+
 void infer_quantize(InferContext& ctx) {
   static constexpr DataType kFloat[] = {DataType::kFLOAT};
   require_dtype(ctx, 0, kFloat);
   check_quant_params(ctx, ctx.input_shape(0));
-  const DataType out = ctx.has_input(2) ? ctx.input_dtype(2) : DataType::kUINT8;
-  ctx.set_output(0, out, ctx.input_shape(0));
+  ctx.set_output(0, quantized_dtype(ctx), ctx.input_shape(0));
 }
 
 void infer_dequantize(InferContext& ctx) {

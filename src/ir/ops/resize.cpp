@@ -1,5 +1,6 @@
-// Resize, opsets 11 to 17 (inputs X, roi, scales, sizes; opset 10's two-input form and opset 18's
-// axes / keep_aspect_ratio_policy are not supported).
+// Resize, opsets 11 to 21 (inputs X, roi, scales, sizes; opset 10's two-input form is not
+// supported). Of opset 18's attributes only the defaults are supported: antialias=0, no axes,
+// keep_aspect_ratio_policy=stretch; other values are refused, not ignored.
 //
 // Exactly one of `scales` (float, one per dim of X) and `sizes` (int64, one per dim) must be
 // given and non-empty (opset 11 graphs pass an empty tensor for the unused one); it must be a
@@ -10,8 +11,9 @@
 //
 // Modes: nearest (round_prefer_floor, round_prefer_ceil, floor, ceil), linear (N-linear) and
 // cubic (cubic_coeff_a, exclude_outside). Coordinate transformations: half_pixel,
-// pytorch_half_pixel, align_corners, asymmetric, tf_half_pixel_for_nn, tf_crop_and_resize
-// (extrapolation_value). The formulas live with the kernel (src/backend/cpu/reference/resize.cpp).
+// half_pixel_symmetric (opset 19), pytorch_half_pixel, align_corners, asymmetric,
+// tf_half_pixel_for_nn, tf_crop_and_resize (extrapolation_value). The formulas live with the
+// kernel (src/backend/cpu/reference/resize.cpp).
 // Dtypes: float32 for every mode; nearest also moves int8, uint8, int32 and int64.
 #include <cmath>
 #include <initializer_list>
@@ -32,17 +34,26 @@ bool is_one_of(const std::string& value, std::initializer_list<const char*> allo
 
 void check_resize_attributes(const InferContext& ctx) {
   const Attributes& attrs = ctx.attrs();
-  KESTREL_CHECK(!attrs.has("axes") && !attrs.has("keep_aspect_ratio_policy"),
-                "the opset-18 attributes 'axes' and 'keep_aspect_ratio_policy' are not supported");
+  KESTREL_CHECK(attrs.get_int("antialias", 0) == 0,
+                "attribute 'antialias' = {} is not supported (only 0: no antialiasing filter)",
+                attrs.get_int("antialias", 0));
+  KESTREL_CHECK(!attrs.has("axes"), "attribute 'axes' {} is not supported (scales, sizes and roi must cover every dim)",
+                attrs.get_ints("axes", {}));
+  const std::string policy = attrs.get_string("keep_aspect_ratio_policy", "stretch");
+  KESTREL_CHECK(policy == "stretch", "attribute 'keep_aspect_ratio_policy' = '{}' is not supported (only 'stretch')",
+                policy);
   const std::string mode = attrs.get_string("mode", "nearest");
   KESTREL_CHECK(is_one_of(mode, {"nearest", "linear", "cubic"}), "unknown mode '{}'", mode);
   const std::string nearest_mode = attrs.get_string("nearest_mode", "round_prefer_floor");
   KESTREL_CHECK(is_one_of(nearest_mode, {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"}),
                 "unknown nearest_mode '{}'", nearest_mode);
   const std::string transform = attrs.get_string("coordinate_transformation_mode", "half_pixel");
-  KESTREL_CHECK(is_one_of(transform, {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
+  KESTREL_CHECK(is_one_of(transform, {"half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric",
                                       "tf_half_pixel_for_nn", "tf_crop_and_resize"}),
                 "unsupported coordinate_transformation_mode '{}'", transform);
+  KESTREL_CHECK(transform != "half_pixel_symmetric" || ctx.opset() >= 19,
+                "coordinate_transformation_mode 'half_pixel_symmetric' exists only from opset 19 (opset {})",
+                ctx.opset());
   const DataType dtype = ctx.input_dtype(0);
   KESTREL_CHECK(dtype == DataType::kFLOAT || (mode == "nearest" && dtype_is_integer(dtype)),
                 "mode '{}' does not support {} inputs", mode, dtype_name(dtype));

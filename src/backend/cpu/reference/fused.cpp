@@ -1,6 +1,6 @@
 // Reference kernels for Kestrel's own fused operators (src/ir/ops/fused.cpp defines them). They
 // are written as the chain they replace: the reference Conv, then the residual and the
-// activation; GroupNorm with double-precision two-pass statistics like InstanceNormalization.
+// activation. kestrel.GroupNorm shares GroupNormalization's kernel (normalization.cpp).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -35,39 +35,6 @@ void fused_conv_kernel(const KernelContext& ctx) {
     for (int64_t i = 0; i < n; ++i) out[i] = std::min(std::max(out[i], lo), hi);
   } else {
     KESTREL_CHECK(activation.empty(), "unknown activation '{}'", activation);
-  }
-}
-
-void group_norm_kernel(const KernelContext& ctx) {
-  const Tensor& x = ctx.input(0);
-  const float* scale = ctx.input(1).data<float>();
-  const float* bias = ctx.input(2).data<float>();
-  Tensor& y = ctx.output(0);
-  const int64_t groups = ctx.attrs().get_int("num_groups");
-  const double epsilon = ctx.attrs().get_float("epsilon", 1e-5f);
-  const int64_t batch = x.dim(0), channels = x.dim(1);
-  const int64_t spatial = channels == 0 || batch == 0 ? 0 : x.numel() / (batch * channels);
-  const int64_t per_group = channels / groups * spatial;
-  const float* in = x.data<float>();
-  float* out = y.data<float>();
-  for (int64_t n = 0; n < batch; ++n) {
-    for (int64_t g = 0; g < groups; ++g) {
-      const int64_t base = (n * groups + g) * per_group;
-      double mean = 0, variance = 0;
-      for (int64_t i = 0; i < per_group; ++i) mean += in[base + i];
-      if (per_group > 0) mean /= double(per_group);
-      for (int64_t i = 0; i < per_group; ++i) {
-        const double d = in[base + i] - mean;
-        variance += d * d;
-      }
-      if (per_group > 0) variance /= double(per_group);
-      const double inv_std = 1.0 / std::sqrt(variance + epsilon);
-      for (int64_t c = g * (channels / groups); c < (g + 1) * (channels / groups); ++c) {
-        const int64_t offset = (n * channels + c) * spatial;
-        for (int64_t i = 0; i < spatial; ++i)
-          out[offset + i] = float((in[offset + i] - mean) * inv_std * scale[c] + bias[c]);
-      }
-    }
   }
 }
 
@@ -120,6 +87,5 @@ void linear_attention_kernel(const KernelContext& ctx) {
 KESTREL_REGISTER_REFERENCE_KERNEL("kestrel.SeparableAttention", separable_attention_kernel);
 KESTREL_REGISTER_REFERENCE_KERNEL("kestrel.LinearAttention", linear_attention_kernel);
 KESTREL_REGISTER_REFERENCE_KERNEL("kestrel.FusedConv", fused_conv_kernel);
-KESTREL_REGISTER_REFERENCE_KERNEL("kestrel.GroupNorm", group_norm_kernel);
 
 }  // namespace kestrel::cpu

@@ -1,5 +1,5 @@
 // Reference kernels for BatchNormalization (inference), InstanceNormalization,
-// LayerNormalization and LRN (float32). Means and variances are computed in double with two
+// LayerNormalization, GroupNormalization (also kestrel.GroupNorm) and LRN (float32). Means and variances are computed in double with two
 // passes (mean first, then the mean of squared deviations), which keeps them accurate for inputs
 // with a large offset; the normalisation itself is also evaluated in double.
 #include <algorithm>
@@ -139,8 +139,38 @@ void lrn_kernel(const KernelContext& ctx) {
   }
 }
 
+// Statistics per (n, group of C/G channels); scale and bias per channel ([C]: opset 21 and
+// kestrel.GroupNorm) or per group ([G]: opset 18, whose schema checked the shape).
+void group_norm_kernel(const KernelContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  const float* scale = ctx.input(1).data<float>();
+  const float* bias = ctx.input(2).data<float>();
+  const int64_t groups = ctx.attrs().get_int("num_groups");
+  const double epsilon = ctx.attrs().get_float("epsilon", 1e-5f);
+  const int64_t batch = x.dim(0), channels = x.dim(1);
+  const int64_t spatial = dims_product(x.shape(), 2, x.shape().size());
+  const int64_t group_channels = channels / groups;
+  const bool per_channel = ctx.input(1).numel() == channels;
+  const float* in = x.data<float>();
+  float* out = ctx.output(0).data<float>();
+  for (int64_t n = 0; n < batch; ++n)
+    for (int64_t g = 0; g < groups; ++g) {
+      const int64_t base = (n * channels + g * group_channels) * spatial;
+      const Moments m = moments_of(in + base, group_channels * spatial);
+      const double inv_std = 1.0 / std::sqrt(m.variance + epsilon);
+      for (int64_t c = g * group_channels; c < (g + 1) * group_channels; ++c) {
+        const int64_t p = per_channel ? c : g;
+        const int64_t offset = (n * channels + c) * spatial;
+        for (int64_t i = 0; i < spatial; ++i)
+          out[offset + i] = float((in[offset + i] - m.mean) * inv_std * scale[p] + bias[p]);
+      }
+    }
+}
+
 }  // namespace
 
+KESTREL_REGISTER_REFERENCE_KERNEL("GroupNormalization", group_norm_kernel);
+KESTREL_REGISTER_REFERENCE_KERNEL("kestrel.GroupNorm", group_norm_kernel);
 KESTREL_REGISTER_REFERENCE_KERNEL("BatchNormalization", batch_norm_kernel);
 KESTREL_REGISTER_REFERENCE_KERNEL("InstanceNormalization", instance_norm_kernel);
 KESTREL_REGISTER_REFERENCE_KERNEL("LayerNormalization", layer_norm_kernel);

@@ -1,4 +1,4 @@
-// Reference kernel for Resize (opsets 11-17; attributes and shapes: src/ir/ops/resize.cpp).
+// Reference kernel for Resize (opsets 11-21; attributes and shapes: src/ir/ops/resize.cpp).
 //
 // Resizing is separable: every output element is a weighted sum over the tensor product of
 // per-dim "taps" (input index, weight), and the taps of a dim depend only on the output
@@ -9,6 +9,8 @@
 //    length_resized = in * scale, which is the output length with sizes; with scales it is the
 //    unrounded product, as in ONNX's reference implementation):
 //      half_pixel            (x + 0.5) / scale - 0.5
+//      half_pixel_symmetric  half_pixel shifted by in / 2 * (1 - out / length_resized), which
+//                            centres the output when flooring the size cut length_resized
 //      pytorch_half_pixel    length_resized > 1 ? (x + 0.5) / scale - 0.5 : 0
 //      align_corners         length_resized == 1 ? 0 : x * (in - 1) / (length_resized - 1)
 //      asymmetric            x / scale
@@ -65,6 +67,10 @@ struct AxisScale {
 double original_coordinate(const ResizeSettings& s, const AxisScale& a, double x) {
   const double in = double(a.in);
   if (s.transform == "half_pixel") return (x + 0.5) / a.scale - 0.5;
+  if (s.transform == "half_pixel_symmetric") {
+    const double adjustment = double(a.out) / a.length_resized;
+    return in / 2 * (1 - adjustment) + (x + 0.5) / a.scale - 0.5;
+  }
   if (s.transform == "pytorch_half_pixel") return a.length_resized > 1 ? (x + 0.5) / a.scale - 0.5 : 0.0;
   if (s.transform == "align_corners") return a.length_resized == 1 ? 0.0 : x * (in - 1) / (a.length_resized - 1);
   if (s.transform == "asymmetric") return x / a.scale;
