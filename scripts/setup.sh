@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libfmt-dev
   zlib1g-dev libjpeg62-turbo-dev libdnnl-dev
   python3-torch python3-onnx python3-numpy python3-matplotlib
+  python3-torchvision  # other networks than SMAT in the tests (tests/models)
   slurm-wlm munge  # the sharded-evaluation test starts a one-node cluster
 )
 

@@ -24,7 +24,7 @@ from smat.model import (SEARCH_SIZE, TEMPLATE_SIZE, TemplateEncoder,  # noqa: E4
                         TrackingNetwork, build_smat)
 from smat.random_init import randomize_  # noqa: E402
 
-MIN_OPSET, MAX_OPSET = 11, 17
+MIN_OPSET, MAX_OPSET = 11, 21  # Kestrel imports 11..21; the installed torch may export fewer
 TRACK_OUTPUTS = ["pred_boxes", "score_map", "size_map", "offset_map"]
 # Sample images use their own stream, so they are not the same numbers as the weights.
 _INPUT_SEED_OFFSET = 0x5EED
