@@ -198,7 +198,7 @@ void dropout_kernel(const KernelContext& ctx) {
   // nothing); this catches a computed one.
   if (ctx.opset() >= 12 && ctx.has_input(2)) {
     const Tensor& training_mode = ctx.input(2);
-    const bool drops_nothing = ctx.has_input(1) && ctx.input(1).double_at(0) == 0;
+    const bool drops_nothing = ctx.has_input(1) && ctx.input(1).numel() > 0 && ctx.input(1).double_at(0) == 0;
     KESTREL_CHECK(training_mode.numel() == 0 || training_mode.int_at(0) == 0 || drops_nothing,
                   "training_mode is true with a ratio that is not 0; only inference (training_mode false, or "
                   "ratio 0) is supported");
