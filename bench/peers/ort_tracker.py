@@ -44,7 +44,8 @@ from ort_node_session import NodeOrtSessions  # noqa: E402
 def crop(frame, box, factor, size):
     x1, y1, side, resize = crop_windows(box[None], factor, size)
     t = lambda a: torch.as_tensor(a)  # noqa: E731
-    patch = crop_batch(torch.from_numpy(np.require(frame, requirements="W"))[None], torch.zeros(1, dtype=torch.int64), t(x1), t(y1), t(side), size)
+    frames = torch.from_numpy(np.require(frame, requirements="W"))[None]  # decode_rgb's array may be read-only
+    patch = crop_batch(frames, torch.zeros(1, dtype=torch.int64), t(x1), t(y1), t(side), size)
     return patch.numpy(), resize
 
 

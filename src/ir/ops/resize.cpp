@@ -48,8 +48,8 @@ void check_resize_attributes(const InferContext& ctx) {
   KESTREL_CHECK(is_one_of(nearest_mode, {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"}),
                 "unknown nearest_mode '{}'", nearest_mode);
   const std::string transform = attrs.get_string("coordinate_transformation_mode", "half_pixel");
-  KESTREL_CHECK(is_one_of(transform, {"half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric",
-                                      "tf_half_pixel_for_nn", "tf_crop_and_resize"}),
+  KESTREL_CHECK(is_one_of(transform, {"half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners",
+                                      "asymmetric", "tf_half_pixel_for_nn", "tf_crop_and_resize"}),
                 "unsupported coordinate_transformation_mode '{}'", transform);
   KESTREL_CHECK(transform != "half_pixel_symmetric" || ctx.opset() >= 19,
                 "coordinate_transformation_mode 'half_pixel_symmetric' exists only from opset 19 (opset {})",

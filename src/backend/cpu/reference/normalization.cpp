@@ -1,7 +1,8 @@
 // Reference kernels for BatchNormalization (inference), InstanceNormalization,
-// LayerNormalization, GroupNormalization (also kestrel.GroupNorm) and LRN (float32). Means and variances are computed in double with two
-// passes (mean first, then the mean of squared deviations), which keeps them accurate for inputs
-// with a large offset; the normalisation itself is also evaluated in double.
+// LayerNormalization, GroupNormalization (also kestrel.GroupNorm) and LRN (float32). Means and
+// variances are computed in double with two passes (mean first, then the mean of squared
+// deviations), which keeps them accurate for inputs with a large offset; the normalisation itself
+// is also evaluated in double.
 #include <algorithm>
 #include <cmath>
 #include <vector>
