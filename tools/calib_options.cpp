@@ -11,7 +11,7 @@ void add_calib_options(CLI::App& app, CalibOptions& options) {
                  "Calibration data: an .npz of input arrays, or a GOT-10k-layout folder (SMAT networks)");
   app.add_option("--template-model", options.template_model,
                  "SMAT's template network: makes z when calibrating the tracking network from images");
-  app.add_option("--calib-algo", options.algo, "Calibration algorithm")
+  app.add_option("--calib-algo", options.algo, "Calibration algorithm (default percentile; TensorRT's default is entropy)")
       ->check(CLI::IsMember({"entropy", "minmax", "percentile"}));
   app.add_option("--percentile", options.percentile, "Percentile of |x| for --calib-algo percentile");
   app.add_option("--calib-cache", options.cache,
@@ -26,9 +26,9 @@ CalibrationDataOptions make_data_options(const CalibOptions& o) {
   d.data_path = o.data;
   d.template_model = o.template_model;
   d.max_batches = o.batches;
-  d.algorithm = o.algo == "minmax"       ? CalibrationAlgorithm::kMINMAX_CALIBRATION
-                : o.algo == "percentile" ? CalibrationAlgorithm::kPERCENTILE
-                                         : CalibrationAlgorithm::kENTROPY_CALIBRATION_2;
+  d.algorithm = o.algo == "minmax"    ? CalibrationAlgorithm::kMINMAX_CALIBRATION
+                : o.algo == "entropy" ? CalibrationAlgorithm::kENTROPY_CALIBRATION_2
+                                      : CalibrationAlgorithm::kPERCENTILE;
   if (!(o.percentile > 0 && o.percentile <= 100))
     throw std::invalid_argument(fmt::format("--percentile {}: must lie in (0, 100]", o.percentile));
   d.percentile = o.percentile;

@@ -14,7 +14,7 @@ namespace kestrel::cli {
 struct CalibOptions {
   std::string data;            // .npz or GOT-10k-layout folder
   std::string template_model;  // SMAT's template network, for the tracking network's z
-  std::string algo = "entropy";
+  std::string algo = "percentile";  // the most faithful on SMAT (docs/int8.md); entropy is TensorRT's default
   double percentile = 99.99;
   std::string cache;
   int batches = 500;
