@@ -11,6 +11,9 @@
 #   RUNS           timed inferences per measurement (default: 200)
 #   WARMUP         warm-up inferences per measurement (default: 20)
 #   ROUNDS         measurements per (model, runtime, threads), interleaved (default: 3)
+#   INT8_CACHE     a calibration cache (TensorRT text, from `kestrel quantize --calib-cache`): also
+#                  builds INT8 engines from it and times them in the same rounds (rows "... int8",
+#                  against the same ONNX Runtime FP32 figures)
 #
 # ONNX Runtime is installed once into $KESTREL_BUILD/peers/ort with
 # `npm install --ignore-scripts onnxruntime-node@1.30` (the package ships its prebuilt linux-x64
@@ -95,17 +98,27 @@ echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "onnxruntime-node $ORT_VERSION; kestrel $("$KESTREL" --version 2>/dev/null | head -1); $ROUNDS rounds x $RUNS runs"
 
-declare -A ORT KES
+if [ -n "${INT8_CACHE:-}" ]; then
+  [ -f "$INT8_CACHE" ] || die "INT8_CACHE=$INT8_CACHE: no such file"
+  echo "INT8 engines from the calibration cache $INT8_CACHE"
+fi
+
+declare -A ORT KES KES8
 for model in "${MODELS[@]}"; do
   [ -f "$model" ] || die "no model $model"
   name="$(label_of "$model")"
   for t in $THREADS; do
     "$KESTREL" build "$model" -o "$PEERS/${name//\//_}.t$t.engine" --device cpu --threads "$t" >/dev/null
+    if [ -n "${INT8_CACHE:-}" ]; then
+      "$KESTREL" build "$model" -o "$PEERS/${name//\//_}.t$t.int8.engine" --device cpu --threads "$t" --int8 \
+        --calib-cache "$INT8_CACHE" >/dev/null
+    fi
   done
   for round in $(seq "$ROUNDS"); do
     for t in $THREADS; do
       ORT["$name/$t"]+="$(ort_median "$model" "$t") "
       KES["$name/$t"]+="$(kestrel_median "$PEERS/${name//\//_}.t$t.engine" "$t") "
+      [ -z "${INT8_CACHE:-}" ] || KES8["$name/$t"]+="$(kestrel_median "$PEERS/${name//\//_}.t$t.int8.engine" "$t") "
     done
   done
 done
@@ -119,6 +132,10 @@ for model in "${MODELS[@]}"; do
     k="$(echo ${KES["$name/$t"]} | tr ' ' '\n' | median)"
     ratio="$(awk -v k="$k" -v o="$o" 'BEGIN {if (o > 0) printf "%.2f (%.2fx faster)", k / o, o / k; else print "n/a"}')"
     printf '%-30s %7s %9s ms %9s ms %22s   %s| %s\n' "$name" "$t" "$o" "$k" "$ratio" "${ORT["$name/$t"]}" "${KES["$name/$t"]}"
+    [ -n "${INT8_CACHE:-}" ] || continue
+    k="$(echo ${KES8["$name/$t"]} | tr ' ' '\n' | median)"
+    ratio="$(awk -v k="$k" -v o="$o" 'BEGIN {if (o > 0) printf "%.2f (%.2fx faster)", k / o, o / k; else print "n/a"}')"
+    printf '%-30s %7s %9s ms %9s ms %22s   %s| %s\n' "$name int8" "$t" "$o" "$k" "$ratio" "${ORT["$name/$t"]}" "${KES8["$name/$t"]}"
   done
 done
 echo "(latency medians in ms, batch 1: the median over rounds of each round's median)"
