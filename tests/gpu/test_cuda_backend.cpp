@@ -18,6 +18,7 @@
 
 #include "backend/cuda/copy_maps.h"
 #include "backend/cuda/cuda_backend.h"
+#include "backend/cuda/kernels.h"
 #include "backend/cuda/timing_cache.h"
 #include "core/error.h"
 #include "core/file_io.h"
@@ -285,6 +286,21 @@ TEST(CudaKernels, ConvIm2colBatchedAndGrouped) {
   expect_matches_cpu(conv_graph({1, 32, 16, 16}, {64, 16, 3, 3}, true, conv_attrs(3, 1, 1, 2), 15));
 }
 
+// F.unfold as exported: output channel c * k * k + t reads tap t of input channel c (weight `one`).
+GraphBuilder one_hot_unfold_graph(Shape x, int64_t kernel, int64_t stride, int64_t dilation, int64_t groups, float one,
+                                  int64_t pad) {
+  const int64_t channels = x[1], taps = kernel * kernel, per_group = channels / groups;
+  Tensor w(DataType::kFLOAT, {channels * taps, per_group, kernel, kernel});
+  for (int64_t o = 0; o < channels * taps; ++o)
+    w.data<float>()[(o * per_group + (o / taps) % per_group) * taps + o % taps] = one;
+  GraphBuilder b;
+  const int xi = b.input("x", random_tensor(x, 8));
+  ir::Attributes a = conv_attrs(kernel, stride, pad, groups);
+  a.set("dilations", std::vector<int64_t>{dilation, dilation});
+  b.output(b.one("Conv", {xi, b.constant("w", w)}, a));
+  return b;
+}
+
 TEST(CudaKernels, ConvOneHotUnfold) {
   KESTREL_REQUIRE_GPU();
   // The patch unfold of MobileViTv2: groups = channels, 4 one-hot 2x2 filters per channel.
@@ -294,6 +310,42 @@ TEST(CudaKernels, ConvOneHotUnfold) {
   const int x = b.input("x", random_tensor({1, 128, 32, 32}, 7));
   b.output(b.one("Conv", {x, b.constant("w", w)}, conv_attrs(2, 2, 0, 128)));
   expect_matches_cpu(b, 1e-6, 2e-3);
+  // Lowered to a strided copy (CudaLowering.OneHotUnfoldIsACopy): a batch, a 3x3 unfold with stride 2
+  // and dilation 2, in one and in two groups of channels.
+  expect_matches_cpu(one_hot_unfold_graph({2, 16, 20, 18}, 2, 2, 1, 16, 1.f, 0), 1e-6, 2e-3);
+  expect_matches_cpu(one_hot_unfold_graph({1, 6, 21, 17}, 3, 2, 2, 1, 1.f, 0), 1e-6, 2e-3);
+  expect_matches_cpu(one_hot_unfold_graph({1, 6, 21, 17}, 3, 1, 1, 2, 1.f, 0), 1e-6, 2e-3);
+}
+
+// Convolutions with one-hot filters and no padding lower to kestrel.StridedCopy; a weight other than
+// 1, padding or a non-zero bias keep the convolution. Host only: the lowering needs no GPU.
+TEST(CudaLowering, OneHotUnfoldIsACopy) {
+  struct Case {
+    int64_t kernel, stride, dilation, groups, pad;
+    float one;
+    bool copy;
+  };
+  for (const Case c : {Case{2, 2, 1, 16, 0, 1.f, true}, Case{3, 2, 2, 1, 0, 1.f, true}, Case{3, 1, 1, 2, 0, 1.f, true},
+                       Case{2, 2, 1, 16, 0, 0.5f, false}, Case{3, 1, 1, 16, 1, 1.f, false}}) {
+    const GraphBuilder b = one_hot_unfold_graph({1, 16, 20, 18}, c.kernel, c.stride, c.dilation, c.groups, c.one, c.pad);
+    ir::Graph g = b.g;
+    passes::optimize(g);
+    g.sort();
+    cuda::compile_graph(g, false, cuda::LoweringOptions::all(true));
+    const ir::Graph lowered = cuda::lower_for_cuda(g, cuda::LoweringOptions::all(true));
+    ASSERT_EQ(lowered.nodes.size(), 1u);
+    EXPECT_EQ(lowered.nodes[0].op_type, c.copy ? "StridedCopy" : "Conv")
+        << "kernel " << c.kernel << " stride " << c.stride << " weight " << c.one << " pad " << c.pad;
+  }
+  GraphBuilder biased = one_hot_unfold_graph({1, 4, 8, 8}, 2, 2, 1, 4, 1.f, 0);
+  Tensor bias(DataType::kFLOAT, {16});
+  bias.data<float>()[3] = 0.25f;
+  biased.g.nodes[0].inputs.push_back(biased.constant("bias", bias));
+  ir::Graph g = biased.g;
+  passes::optimize(g);
+  g.sort();
+  cuda::compile_graph(g, false, cuda::LoweringOptions::all(true));
+  EXPECT_EQ(cuda::lower_for_cuda(g, cuda::LoweringOptions::all(true)).nodes[0].op_type, "Conv");
 }
 
 TEST(CudaFusion, ConvReluAndResidual) {
@@ -515,6 +567,32 @@ TEST(CudaFusion, GemmConvEpilogueOneKernel) {
     expect_matches_cpu(b);
     check_one_kernel(b, "cuda.gemm_conv");
   }
+  {  // the pipelined FP16 kernel (gemm_conv_pipelined.cu) takes 1x1 convolutions whose channels and
+     // pixels are multiples of 8: both tile sizes, m off the tile, k off the 32-wide K step, batches
+    struct Case {
+      int64_t batch, c, h, w, k;
+    };
+    alignas(16) static const uint8_t aligned[16] = {};
+    for (const Case t : {Case{1, 128, 1, 256, 257}, Case{2, 40, 16, 20, 96}, Case{4, 64, 32, 32, 200},
+                         Case{2, 128, 64, 64, 256}}) {
+      GraphBuilder b;
+      const int x = b.input("x", random_tensor({t.batch, t.c, t.h, t.w}, 93));
+      const int r = b.input("r", random_tensor({t.batch, t.k, t.h, t.w}, 94));
+      const int y = b.one("Conv", {x, b.constant("w", random_tensor({t.k, t.c, 1, 1}, 95, -0.1f, 0.1f)),
+                                   b.constant("b", random_tensor({t.k}, 96))}, conv_attrs(1, 1, 0, 1));
+      b.output(b.one("Relu", {b.one("Add", {y, r})}));
+      expect_matches_cpu(b);
+      const bool fp32_fused = t.batch * t.k * t.h * t.w * t.c <= (int64_t(1) << 26);
+      check_kernel(b, fp32_fused ? "cuda.gemm_conv" : "cublas.gemm+cuda.bias_act", "cuda.gemm_conv");
+      cuda::GemmConv g;
+      g.batch = int(t.batch), g.m = int(t.k), g.n = int(t.h * t.w), g.k = int(t.c);
+      g.x_batch_stride = t.c * t.h * t.w;
+      EXPECT_TRUE(cuda::gemm_conv_pipelined_applies(cuda::DType::kF16, g, aligned, aligned, aligned, aligned));
+      EXPECT_FALSE(cuda::gemm_conv_pipelined_applies(cuda::DType::kF32, g, aligned, aligned, aligned, aligned));
+      g.n = 63;  // the odd case above: the plain kernel
+      EXPECT_FALSE(cuda::gemm_conv_pipelined_applies(cuda::DType::kF16, g, aligned, aligned, aligned, aligned));
+    }
+  }
   {  // implicit-GEMM convolutions: 3x3 with padding, the stem with stride 2, dilation and odd kernels
     GraphBuilder b = conv_graph({1, 32, 16, 16}, {48, 32, 3, 3}, true, conv_attrs(3, 1, 1, 1), 89, "Relu");
     expect_matches_cpu(b);
@@ -579,6 +657,97 @@ TEST(CudaFusion, CopyChainsOneCopy) {
   const ir::Graph lowered = cuda::lower_for_cuda(e->graph, cuda::lowering_options(*e));
   ASSERT_EQ(lowered.nodes.size(), 2u);
   for (const ir::Node& n : lowered.nodes) EXPECT_EQ(n.op_type, "StridedCopy") << n.name;
+}
+
+// ------------------------------------------------------------------------------- QDQ models
+
+Tensor scalar_tensor(DataType t, double v) {
+  Tensor s(t, {});
+  if (t == DataType::kFLOAT) s.data<float>()[0] = float(v);
+  if (t == DataType::kINT8) s.data<int8_t>()[0] = int8_t(v);
+  if (t == DataType::kUINT8) s.data<uint8_t>()[0] = uint8_t(v);
+  return s;
+}
+
+// A QDQ convolution as quantize_static and `kestrel quantize` write it: Q/DQ on the activation,
+// an int8 weight with per-channel scales behind a DQ, Relu, and the next layer's Q/DQ.
+GraphBuilder qdq_conv_graph(int64_t channels, int64_t out_channels, uint32_t seed) {
+  GraphBuilder b;
+  const int x = b.input("x", random_tensor({1, channels, 12, 10}, seed));
+  const int xs = b.constant("x_scale", scalar_tensor(DataType::kFLOAT, 1.0 / 127));
+  const int xz = b.constant("x_zero", scalar_tensor(DataType::kINT8, 0));
+  const int xq = b.one("QuantizeLinear", {x, xs, xz});
+  const int xd = b.one("DequantizeLinear", {xq, xs, xz});
+  Tensor w(DataType::kINT8, {out_channels, channels, 3, 3});
+  std::mt19937 rng(seed + 1);
+  for (int64_t i = 0; i < w.numel(); ++i) w.data<int8_t>()[i] = int8_t(int(rng() % 255) - 127);
+  Tensor ws = random_tensor({out_channels}, seed + 2, 0.0005f, 0.002f);
+  Tensor wz(DataType::kINT8, {out_channels});
+  const int wd = b.one("DequantizeLinear", {b.constant("w", w), b.constant("w_scale", ws), b.constant("w_zero", wz)},
+                       attrs({{"axis", int64_t(0)}}));
+  const int y = b.one("Conv", {xd, wd, b.constant("bias", random_tensor({out_channels}, seed + 3, -0.2f, 0.2f))},
+                      conv_attrs(3, 1, 1, 1));
+  const int r = b.one("Relu", {y});
+  const int ys = b.constant("y_scale", scalar_tensor(DataType::kFLOAT, 0.02));
+  const int yz = b.constant("y_zero", scalar_tensor(DataType::kINT8, 0));
+  b.output(b.one("DequantizeLinear", {b.one("QuantizeLinear", {r, ys, yz}), ys, yz}));
+  return b;
+}
+
+TEST(CudaKernels, QuantizeDequantizeMatchTheReferenceExactly) {
+  KESTREL_REQUIRE_GPU();
+  {  // uint8 with a zero point, per tensor; values on rounding boundaries and past saturation
+    GraphBuilder b;
+    Tensor x = random_tensor({2, 3, 7, 5}, 60, -3.f, 3.f);
+    for (int64_t i = 0; i < 20; ++i) x.data<float>()[i] = 0.005f * float(i - 10);  // ties at scale 0.01
+    const int xi = b.input("x", std::move(x));
+    const int s = b.constant("s", scalar_tensor(DataType::kFLOAT, 0.01));
+    const int z = b.constant("z", scalar_tensor(DataType::kUINT8, 128));
+    b.output(b.one("DequantizeLinear", {b.one("QuantizeLinear", {xi, s, z}), s, z}));
+    expect_matches_cpu(b, 0.0, 0.0);
+  }
+  {  // int8 per axis (scales and zero points per channel of axis 1)
+    GraphBuilder b;
+    const int xi = b.input("x", random_tensor({2, 4, 6, 5}, 61, -2.f, 2.f));
+    const int s = b.constant("s", random_tensor({4}, 62, 0.005f, 0.02f));
+    Tensor z(DataType::kINT8, {4});
+    for (int i = 0; i < 4; ++i) z.data<int8_t>()[i] = int8_t(i * 5 - 7);
+    const int zi = b.constant("z", std::move(z));
+    b.output(b.one("DequantizeLinear", {b.one("QuantizeLinear", {xi, s, zi}, attrs({{"axis", int64_t(1)}})), s, zi},
+                   attrs({{"axis", int64_t(1)}})));
+    expect_matches_cpu(b, 0.0, 0.0);
+  }
+}
+
+// A QDQ model runs on CUDA with its weights dequantized once, at load (no DequantizeLinear of a
+// constant is left to launch), and matches the CPU engine's integer kernels within one step of the
+// output scale (the float and integer sums may round to neighbouring steps).
+TEST(CudaKernels, QdqConvolutionWithinOneOutputStep) {
+  KESTREL_REQUIRE_GPU();
+  const GraphBuilder b = qdq_conv_graph(32, 24, 63);
+  expect_matches_cpu(b, 0.02 + 1e-6, 0.02 + 1e-6);
+}
+
+TEST(CudaLowering, WeightDequantizeIsFoldedAtLoad) {
+  for (bool fp16 : {false, true}) {  // in FP16 only the folded weight's FP16 copy is read
+  const GraphBuilder b = qdq_conv_graph(8, 4, 64);
+  ir::Graph g = b.g;
+  passes::optimize(g);
+  g.sort();
+  cuda::compile_graph(g, fp16, cuda::LoweringOptions::all(true));
+  for (const ir::Node& n : g.nodes)
+    if (n.op_type == "DequantizeLinear" && g.values[size_t(n.inputs[0])].constant)
+      EXPECT_EQ(n.kernel, "(folded at load)") << n.name;
+  const ir::Graph lowered = cuda::lower_for_cuda(g, cuda::LoweringOptions::all(true));
+  size_t dequantize = 0;
+  for (const ir::Node& n : lowered.nodes) {
+    if (n.op_type != "DequantizeLinear") continue;
+    ++dequantize;
+    EXPECT_FALSE(lowered.values[size_t(n.inputs[0])].constant.has_value()) << n.name << " dequantizes a constant";
+    EXPECT_EQ(n.kernel, "cuda.dequantize_linear");
+  }
+  EXPECT_EQ(dequantize, 2u);  // the activation's and the output's
+  }
 }
 
 TEST(CudaKernels, MatMulAndChannelAttention) {

@@ -1,5 +1,7 @@
 // Direct 2-D convolution (any groups, strides, pads, dilations) with a fused epilogue
 // (bias, residual add, ReLU), and the stand-alone epilogue that follows GEMM convolutions.
+#include <algorithm>
+
 #include "backend/cuda/device_types.cuh"
 
 namespace kestrel::cuda {
@@ -39,20 +41,24 @@ __global__ void conv2d_kernel(Conv2d p, const T* __restrict__ x, const T* __rest
   }
 }
 
-// Depthwise 3x3 (one input and one output channel per group), the common MobileNet case.
+// Depthwise 3x3 (one input and one output channel per group), the common MobileNet case. A block
+// covers a tile of one output plane (grid z walks the planes), so a thread finds its pixel with
+// 32-bit arithmetic and the block's nine weights and bias are the same for every thread; the
+// one-thread-per-element form spent most of its time in 64-bit divisions.
 template <typename T>
 __global__ void depthwise3x3_kernel(Conv2d p, const T* __restrict__ x, const T* __restrict__ w,
                                     const T* __restrict__ bias, const T* __restrict__ residual, T* __restrict__ y,
-                                    int64_t total) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
-    const int ox = int(i % p.ow);
-    const int oy = int((i / p.ow) % p.oh);
-    const int64_t plane = i / (int64_t(p.ow) * p.oh);  // n * k + k
+                                    int64_t planes) {
+  const int ox = int(blockIdx.x * blockDim.x + threadIdx.x);
+  const int oy = int(blockIdx.y * blockDim.y + threadIdx.y);
+  if (ox >= p.ow || oy >= p.oh) return;
+  const int64_t in_plane = int64_t(p.h) * p.w, out_plane = int64_t(p.oh) * p.ow;
+  const int iy0 = oy * p.sh - p.ph, ix0 = ox * p.sw - p.pw;
+  for (int64_t plane = blockIdx.z; plane < planes; plane += gridDim.z) {  // plane = n * k + k
     const int k = int(plane % p.k);
-    const T* xc = x + plane * p.h * p.w;
+    const T* xc = x + plane * in_plane;
     const T* wk = w + k * 9;
     float acc = bias ? to_float(bias[k]) : 0.f;
-    const int iy0 = oy * p.sh - p.ph, ix0 = ox * p.sw - p.pw;
 #pragma unroll
     for (int ky = 0; ky < 3; ++ky) {
       const int iy = iy0 + ky;
@@ -64,47 +70,62 @@ __global__ void depthwise3x3_kernel(Conv2d p, const T* __restrict__ x, const T* 
         acc += to_float(xc[iy * p.w + ix]) * to_float(wk[ky * 3 + kx]);
       }
     }
+    const int64_t i = plane * out_plane + int64_t(oy) * p.ow + ox;
     if (residual) acc += to_float(residual[i]);
     if (p.act == Activation::kRelu) acc = acc > 0.f ? acc : 0.f;
     y[i] = from_float<T>(acc);
   }
 }
 
+// The epilogue of GEMM convolutions: grid y walks the (image, channel) planes, so the channel of
+// the bias is found once per plane rather than with a 64-bit division per element.
 template <typename T>
 __global__ void bias_act_kernel(T* __restrict__ y, const T* __restrict__ bias, const T* __restrict__ residual, int c,
-                                int64_t spatial, Activation act, int64_t total) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
-    float v = to_float(y[i]);
-    if (bias) v += to_float(bias[(i / spatial) % c]);
-    if (residual) v += to_float(residual[i]);
-    if (act == Activation::kRelu) v = v > 0.f ? v : 0.f;
-    y[i] = from_float<T>(v);
+                                int64_t spatial, Activation act, int64_t planes) {
+  for (int64_t plane = blockIdx.y; plane < planes; plane += gridDim.y) {
+    const float b = bias ? to_float(bias[plane % c]) : 0.f;
+    T* yp = y + plane * spatial;
+    const T* rp = residual ? residual + plane * spatial : nullptr;
+    for (int64_t s = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; s < spatial; s += int64_t(gridDim.x) * blockDim.x) {
+      float v = to_float(yp[s]) + b;
+      if (rp) v += to_float(rp[s]);
+      if (act == Activation::kRelu) v = v > 0.f ? v : 0.f;
+      yp[s] = from_float<T>(v);
+    }
   }
 }
 
+// Grid x covers the output positions, y the rows (channel, tap) of the column matrix, z the
+// images: each thread's indices come from 32-bit divisions by the kernel and output widths.
 template <typename T>
-__global__ void im2col_kernel(Conv2d p, const T* __restrict__ x, T* __restrict__ col, int64_t total) {
-  const int64_t plane = int64_t(p.oh) * p.ow;
-  const int taps = p.kh * p.kw;
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
-    const int ox = int(i % p.ow);
-    const int oy = int((i / p.ow) % p.oh);
-    const int64_t rest = i / plane;
-    const int r = int(rest % (int64_t(p.c) * taps));
-    const int64_t n = rest / (int64_t(p.c) * taps);
-    const int kx = r % p.kw, ky = (r / p.kw) % p.kh, c = r / taps;
-    const int iy = oy * p.sh - p.ph + ky * p.dh, ix = ox * p.sw - p.pw + kx * p.dw;
-    col[i] = (iy >= 0 && iy < p.h && ix >= 0 && ix < p.w) ? x[((n * p.c + c) * p.h + iy) * p.w + ix] : from_float<T>(0.f);
+__global__ void im2col_kernel(Conv2d p, const T* __restrict__ x, T* __restrict__ col) {
+  const int plane = p.oh * p.ow;
+  const int pos = int(blockIdx.x * blockDim.x + threadIdx.x);
+  if (pos >= plane) return;
+  const int ox = pos % p.ow, oy = pos / p.ow;
+  const int taps = p.kh * p.kw, rows = p.c * taps;
+  for (int n = blockIdx.z; n < p.n; n += gridDim.z) {
+    for (int r = blockIdx.y; r < rows; r += gridDim.y) {
+      const int kx = r % p.kw, ky = (r / p.kw) % p.kh, c = r / taps;
+      const int iy = oy * p.sh - p.ph + ky * p.dh, ix = ox * p.sw - p.pw + kx * p.dw;
+      const int64_t out = (int64_t(n) * rows + r) * plane + pos;
+      col[out] = (iy >= 0 && iy < p.h && ix >= 0 && ix < p.w) ? x[((int64_t(n) * p.c + c) * p.h + iy) * p.w + ix]
+                                                               : from_float<T>(0.f);
+    }
   }
 }
+
+// Grid dimensions y and z are limited to 65535; kernels walk the rest with a stride.
+inline unsigned capped(int64_t n) { return unsigned(n < 1 ? 1 : n > 65535 ? 65535 : n); }
 
 }  // namespace
 
 void launch_im2col(DType dtype, const Conv2d& p, const void* x, void* col, cudaStream_t s) {
-  const int64_t total = int64_t(p.n) * p.c * p.kh * p.kw * p.oh * p.ow;
-  if (total == 0) return;
+  const int64_t plane = int64_t(p.oh) * p.ow, rows = int64_t(p.c) * p.kh * p.kw;
+  if (plane == 0 || rows == 0 || p.n == 0) return;
+  const dim3 grid(grid_for(plane), capped(rows), capped(p.n));
   dispatch_float(dtype, [&]<typename T>() {
-    im2col_kernel<T><<<grid_for(total), kThreads, 0, s>>>(p, static_cast<const T*>(x), static_cast<T*>(col), total);
+    im2col_kernel<T><<<grid, kThreads, 0, s>>>(p, static_cast<const T*>(x), static_cast<T*>(col));
   });
 }
 
@@ -114,24 +135,34 @@ void launch_conv2d(DType dtype, const Conv2d& p, const void* x, const void* w, c
   if (total == 0) return;
   const bool depthwise3x3 = p.groups == p.c && p.groups == p.k && p.kh == 3 && p.kw == 3 && p.dh == 1 && p.dw == 1;
   dispatch_float(dtype, [&]<typename T>() {
-    if (depthwise3x3)
-      depthwise3x3_kernel<T><<<grid_for(total), kThreads, 0, s>>>(p, static_cast<const T*>(x), static_cast<const T*>(w),
-                                                                  static_cast<const T*>(bias),
-                                                                  static_cast<const T*>(residual), static_cast<T*>(y), total);
-    else
+    if (depthwise3x3) {
+      // A 256-thread tile as wide as the plane allows (SMAT's planes are 8 to 128 pixels wide).
+      unsigned bx = 4;
+      while (bx < 32 && int(bx) < p.ow) bx *= 2;
+      const dim3 block(bx, kThreads / bx);
+      const int64_t planes = int64_t(p.n) * p.k;
+      const dim3 grid((p.ow + block.x - 1) / block.x, (p.oh + block.y - 1) / block.y, capped(planes));
+      depthwise3x3_kernel<T><<<grid, block, 0, s>>>(p, static_cast<const T*>(x), static_cast<const T*>(w),
+                                                    static_cast<const T*>(bias), static_cast<const T*>(residual),
+                                                    static_cast<T*>(y), planes);
+    } else {
       conv2d_kernel<T><<<grid_for(total), kThreads, 0, s>>>(p, static_cast<const T*>(x), static_cast<const T*>(w),
                                                             static_cast<const T*>(bias), static_cast<const T*>(residual),
                                                             static_cast<T*>(y), total);
+    }
   });
 }
 
 void launch_bias_act(DType dtype, void* y, const void* bias, const void* residual, int n, int c, int64_t spatial,
                      Activation act, cudaStream_t s) {
-  const int64_t total = int64_t(n) * c * spatial;
-  if (total == 0) return;
+  const int64_t planes = int64_t(n) * c;
+  if (planes == 0 || spatial == 0) return;
+  // Enough blocks along a plane to fill the GPU when there are few planes, one when there are many.
+  const int64_t per_plane = std::min<int64_t>(grid_for(spatial), std::max<int64_t>(1, 4096 / planes));
+  const dim3 grid(unsigned(per_plane), capped(planes));
   dispatch_float(dtype, [&]<typename T>() {
-    bias_act_kernel<T><<<grid_for(total), kThreads, 0, s>>>(static_cast<T*>(y), static_cast<const T*>(bias),
-                                                            static_cast<const T*>(residual), c, spatial, act, total);
+    bias_act_kernel<T><<<grid, kThreads, 0, s>>>(static_cast<T*>(y), static_cast<const T*>(bias),
+                                                 static_cast<const T*>(residual), c, spatial, act, planes);
   });
 }
 

@@ -371,6 +371,7 @@ ir::Graph lower_for_cuda(const ir::Graph& engine_graph, const LoweringOptions& o
   for (const ir::Node& node : graph.nodes)
     KESTREL_CHECK(find_cuda_kernel(node.op_type) != nullptr, "{}: no CUDA kernel for {} (opset {})", ir::describe(node),
                   node.op_type, node.opset);
+  fold_weight_dequantize(graph);  // weights first: the fusions below look for constant weights
   // The attention rewrite matches FP32 values and plain Mul/Relu layers: before the others.
   if (options.separable_attention) fuse_separable_attention(graph);
   if (options.conv_epilogue) {
@@ -379,7 +380,10 @@ ir::Graph lower_for_cuda(const ir::Graph& engine_graph, const LoweringOptions& o
   }
   if (options.gemm_epilogue) mark_fused_gemm_convs(graph, options.gemm_epilogue_layers);
   if (options.single_pass_norm) mark_single_pass_norms(graph, options.single_pass_norm_layers);
-  if (options.copy_chains) fold_copy_chains(graph);
+  if (options.copy_chains) {
+    lower_unfold_copies(graph);
+    fold_copy_chains(graph);
+  }
   apply_precision(graph);
   // Constants that only FP32 layers read before the FP16 rewrite now have no reader.
   const std::vector<int> uses = graph.use_counts();
@@ -499,6 +503,10 @@ void compile_graph(ir::Graph& graph, bool fp16, const LoweringOptions& options) 
     if (it != by_name.end()) {
       node.kernel = it->second->kernel;
       node.fused_from = it->second->fused_from;
+    } else if (node.op_type == "DequantizeLinear" && graph.values[size_t(node.inputs[0])].constant) {
+      // Folded by fold_weight_dequantize (its output may even be gone from the lowered graph,
+      // when only an FP16 copy of it is read).
+      node.kernel = "(folded at load)";
     } else {
       KESTREL_CHECK(absorbed_by.count(node.name), "{}: lost while lowering for CUDA", ir::describe(node));
       node.kernel = "(fused)";

@@ -216,6 +216,10 @@ void launch_typed(const GemmConv& p, const void* w, const void* x, const void* b
 void launch_gemm_conv(DType dtype, const GemmConv& p, const void* w, const void* x, const void* bias,
                       const void* residual, void* y, cudaStream_t s) {
   if (int64_t(p.batch) * p.m * p.n == 0) return;
+  if (gemm_conv_pipelined_applies(dtype, p, w, x, residual, y)) {
+    launch_gemm_conv_pipelined(p, w, x, bias, residual, y, s);
+    return;
+  }
   dispatch_float(dtype, [&]<typename T>() {
     if (p.implicit)
       launch_typed<T, true>(p, w, x, bias, residual, y, s);

@@ -112,6 +112,24 @@ struct GemmConv {
 };
 void launch_gemm_conv(DType dtype, const GemmConv& p, const void* w, const void* x, const void* bias,
                       const void* residual, void* y, cudaStream_t stream);
+// The pipelined FP16 1x1 kernel (gemm_conv_pipelined.cu) that launch_gemm_conv takes when it
+// applies: FP16, not implicit, K, N and the batch stride multiples of 8, 16-byte aligned pointers.
+bool gemm_conv_pipelined_applies(DType dtype, const GemmConv& p, const void* w, const void* x, const void* residual,
+                                 const void* y);
+void launch_gemm_conv_pipelined(const GemmConv& p, const void* w, const void* x, const void* bias, const void* residual,
+                                void* y, cudaStream_t stream);
+
+// ---------------------------------------------------------------- quantization
+// QuantizeLinear (float32 -> int8/uint8) and DequantizeLinear (int8/uint8/int32 -> float32), per
+// tensor or per axis: element i uses scale and zero point (i / inner) % channels (quantize.cu).
+struct QuantAxis {
+  int64_t n = 0, inner = 1, channels = 1;
+  bool per_channel_scale = false, per_channel_zp = false;  // else one value
+};
+void launch_quantize_linear(DType q, const QuantAxis& axis, const void* x, const void* scales, const void* zero_points,
+                            void* y, cudaStream_t stream);
+void launch_dequantize_linear(DType q, const QuantAxis& axis, const void* x, const void* scales,
+                              const void* zero_points, void* y, cudaStream_t stream);
 
 // ---------------------------------------------------------------- fused attention
 // kestrel.SeparableAttention (src/ir/ops/fused.cpp) on QKV [batch, 1 + 2C, positions, tokens]:

@@ -25,6 +25,15 @@ int mark_single_pass_norms(ir::Graph& graph, const std::set<std::string>& only =
 // (lower_copy_chains.cpp). Returns the number of layers folded away.
 int fold_copy_chains(ir::Graph& graph);
 
+// DequantizeLinear layers of constants (the int8 weights of QDQ models) become float constants
+// (lower_weight_dequantize.cpp). Returns the number folded.
+int fold_weight_dequantize(ir::Graph& graph);
+
+// Convolutions with one-hot filters and no padding (exported patch unfolds) become
+// kestrel.StridedCopy layers (lower_unfold_copies.cpp), before the copy chains are folded.
+// Returns the number lowered.
+int lower_unfold_copies(ir::Graph& graph);
+
 // MobileViTv2's separable attention core (Split -> Softmax -> Mul -> ReduceSum -> Expand -> Relu
 // -> Mul) becomes one kestrel.SeparableAttention layer, through the same rewrite that the CPU
 // backend uses (src/passes/fuse_separable_attention.cpp). The fused layer takes the name and

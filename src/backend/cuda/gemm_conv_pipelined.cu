@@ -1,0 +1,194 @@
+// The FP16 1x1 convolution as one pipelined tensor-core GEMM with its epilogue, for the common case
+// where every row is 16-byte aligned (channels and pixels multiples of 8).
+//
+// SMAT's 1x1 convolutions are small (M, K <= 512, N = 64 to 16384 pixels per image), so at batch 1
+// they are bound by the latency of global loads, not by math: the plain kernel of gemm_conv.cu
+// loads one half per thread, waits for it, and only then multiplies. Here every thread moves
+// 16 bytes per copy with cp.async, STAGES tiles of K are in flight at once, and the epilogue reads
+// and writes 8 outputs per thread. Y_b[m, n] = W[m, k] X_b[k, n] + bias[m] (+ residual) (ReLU).
+#include <mma.h>
+
+#include <algorithm>
+
+#include "backend/cuda/device_types.cuh"
+
+namespace kestrel::cuda {
+namespace {
+
+constexpr int kPipeThreads = 128;  // four warps in a 2x2 arrangement over the output tile
+constexpr int kTileK = 32;
+constexpr int kStages = 4;
+
+// 16 bytes from global to shared memory without passing through registers; a false `valid`
+// writes zeros (source size 0), which pads the tiles at the matrix edges.
+__device__ __forceinline__ void copy16_async(void* shared, const void* global, bool valid) {
+  const unsigned dst = unsigned(__cvta_generic_to_shared(shared));
+  const int bytes = valid ? 16 : 0;
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(global), "r"(bytes));
+}
+__device__ __forceinline__ void commit_copies() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int kPending>
+__device__ __forceinline__ void wait_copies() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending));
+}
+
+template <int TM, int TN>
+struct PipelineLayout {
+  // Row strides padded by 8 halves against bank conflicts; rows stay 16-byte aligned for cp.async
+  // and fragment pointers 32-byte aligned for WMMA (TM, TN in {32, 64}).
+  static constexpr int kLda = kTileK + 8, kLdb = TN + 8, kLdc = TN + 4;
+  static constexpr int kStageA = TM * kLda, kStageB = kTileK * kLdb;  // halves
+  static constexpr int kPipeBytes = kStages * (kStageA + kStageB) * 2;
+  static constexpr int kOutBytes = TM * kLdc * 4;  // the FP32 accumulators, staged for the epilogue
+  static constexpr int kBytes = kPipeBytes > kOutBytes ? kPipeBytes : kOutBytes;
+};
+
+template <int TM, int TN>
+__global__ void __launch_bounds__(kPipeThreads)
+    gemm_conv_pipelined_kernel(GemmConv p, const __half* __restrict__ w, const __half* __restrict__ x,
+                               const __half* __restrict__ bias, const __half* __restrict__ residual,
+                               __half* __restrict__ y) {
+  using namespace nvcuda;
+  using L = PipelineLayout<TM, TN>;
+  constexpr int FI = TM / 32, FJ = TN / 32;  // 16x16 fragments per warp along m and n
+  __shared__ __align__(128) unsigned char smem[L::kBytes];
+  __half* const tiles = reinterpret_cast<__half*>(smem);
+  const int b = blockIdx.z, m0 = blockIdx.y * TM, n0 = blockIdx.x * TN;
+  const __half* xb = x + int64_t(b) * p.x_batch_stride;
+
+  auto load_stage = [&](int stage, int k0) {
+    __half* sa = tiles + stage * (L::kStageA + L::kStageB);
+    __half* sb = sa + L::kStageA;
+    for (int c = threadIdx.x; c < TM * kTileK / 8; c += kPipeThreads) {
+      const int r = c / (kTileK / 8), col = (c % (kTileK / 8)) * 8;
+      const int gm = m0 + r, gk = k0 + col;
+      const bool valid = gm < p.m && gk < p.k;  // k is a multiple of 8: a chunk is all in or all out
+      copy16_async(sa + r * L::kLda + col, valid ? w + int64_t(gm) * p.k + gk : w, valid);
+    }
+    for (int c = threadIdx.x; c < kTileK * TN / 8; c += kPipeThreads) {
+      const int r = c / (TN / 8), col = (c % (TN / 8)) * 8;
+      const int gk = k0 + r, gn = n0 + col;
+      const bool valid = gk < p.k && gn < p.n;
+      copy16_async(sb + r * L::kLdb + col, valid ? xb + int64_t(gk) * p.n + gn : xb, valid);
+    }
+  };
+
+  const int warp = threadIdx.x / 32;
+  const int wm = (warp / 2) * (TM / 2), wn = (warp % 2) * (TN / 2);
+  wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[FI][FJ];
+#pragma unroll
+  for (int i = 0; i < FI; ++i)
+#pragma unroll
+    for (int j = 0; j < FJ; ++j) wmma::fill_fragment(acc[i][j], 0.f);
+
+  const int k_tiles = (p.k + kTileK - 1) / kTileK;
+  for (int s = 0; s < kStages - 1; ++s) {  // one commit group per stage, empty past the end
+    if (s < k_tiles) load_stage(s, s * kTileK);
+    commit_copies();
+  }
+  for (int kt = 0; kt < k_tiles; ++kt) {
+    wait_copies<kStages - 2>();  // tile kt has landed (for this thread's copies) ...
+    __syncthreads();             // ... for every thread's, and tile kt - 1's stage is free again
+    const int next = kt + kStages - 1;
+    if (next < k_tiles) load_stage(next % kStages, next * kTileK);
+    commit_copies();
+    const __half* sa = tiles + (kt % kStages) * (L::kStageA + L::kStageB);
+    const __half* sb = sa + L::kStageA;
+#pragma unroll
+    for (int kk = 0; kk < kTileK; kk += 16) {
+      wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::row_major> fa[FI];
+      wmma::fragment<wmma::matrix_b, 16, 16, 16, __half, wmma::row_major> fb[FJ];
+#pragma unroll
+      for (int i = 0; i < FI; ++i) wmma::load_matrix_sync(fa[i], sa + (wm + 16 * i) * L::kLda + kk, L::kLda);
+#pragma unroll
+      for (int j = 0; j < FJ; ++j) wmma::load_matrix_sync(fb[j], sb + kk * L::kLdb + wn + 16 * j, L::kLdb);
+#pragma unroll
+      for (int i = 0; i < FI; ++i)
+#pragma unroll
+        for (int j = 0; j < FJ; ++j) wmma::mma_sync(acc[i][j], fa[i], fb[j], acc[i][j]);
+    }
+  }
+  wait_copies<0>();
+  __syncthreads();  // every warp is done with the tiles: the accumulators may reuse their memory
+
+  float* const sc = reinterpret_cast<float*>(smem);
+#pragma unroll
+  for (int i = 0; i < FI; ++i)
+#pragma unroll
+    for (int j = 0; j < FJ; ++j)
+      wmma::store_matrix_sync(sc + (wm + 16 * i) * L::kLdc + wn + 16 * j, acc[i][j], L::kLdc, wmma::mem_row_major);
+  __syncthreads();
+
+  // Eight consecutive pixels per thread: 16-byte residual reads and output writes, coalesced.
+  for (int c = threadIdx.x; c < TM * TN / 8; c += kPipeThreads) {
+    const int r = c / (TN / 8), col = (c % (TN / 8)) * 8;
+    const int gm = m0 + r, gn = n0 + col;
+    if (gm >= p.m || gn >= p.n) continue;
+    const int64_t out = (int64_t(b) * p.m + gm) * p.n + gn;
+    const float shift = bias ? __half2float(bias[gm]) : 0.f;
+    float v[8];
+#pragma unroll
+    for (int e = 0; e < 8; ++e) v[e] = sc[r * L::kLdc + col + e] + shift;
+    if (residual) {
+      const uint4 raw = *reinterpret_cast<const uint4*>(residual + out);
+      const __half2* pairs = reinterpret_cast<const __half2*>(&raw);
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const float2 f = __half22float2(pairs[e]);
+        v[2 * e] += f.x, v[2 * e + 1] += f.y;
+      }
+    }
+    if (p.act == Activation::kRelu)
+#pragma unroll
+      for (int e = 0; e < 8; ++e) v[e] = v[e] > 0.f ? v[e] : 0.f;
+    uint4 packed;
+    __half2* halves = reinterpret_cast<__half2*>(&packed);
+#pragma unroll
+    for (int e = 0; e < 4; ++e) halves[e] = __floats2half2_rn(v[2 * e], v[2 * e + 1]);
+    *reinterpret_cast<uint4*>(y + out) = packed;
+  }
+}
+
+bool aligned16(const void* ptr) { return ptr == nullptr || reinterpret_cast<uintptr_t>(ptr) % 16 == 0; }
+
+int multiprocessors() {
+  static const int count = [] {
+    int device = 0, sms = 0;
+    if (cudaGetDevice(&device) != cudaSuccess ||
+        cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess)
+      return 132;  // an H100 SXM
+    return sms;
+  }();
+  return count;
+}
+
+template <int TM, int TN>
+dim3 tiles_grid(const GemmConv& p) {
+  return dim3(unsigned((p.n + TN - 1) / TN), unsigned((p.m + TM - 1) / TM), unsigned(p.batch));
+}
+
+}  // namespace
+
+bool gemm_conv_pipelined_applies(DType dtype, const GemmConv& p, const void* w, const void* x, const void* residual,
+                                 const void* y) {
+  return dtype == DType::kF16 && !p.implicit && p.k % 8 == 0 && p.n % 8 == 0 && p.x_batch_stride % 8 == 0 &&
+         aligned16(w) && aligned16(x) && aligned16(residual) && aligned16(y);
+}
+
+void launch_gemm_conv_pipelined(const GemmConv& p, const void* w, const void* x, const void* bias, const void* residual,
+                                void* y, cudaStream_t s) {
+  auto* ww = static_cast<const __half*>(w);
+  auto* xx = static_cast<const __half*>(x);
+  auto* bb = static_cast<const __half*>(bias);
+  auto* rr = static_cast<const __half*>(residual);
+  auto* yy = static_cast<__half*>(y);
+  // 64x64 tiles once they fill the GPU; below that, 32x32 tiles put more multiprocessors to work on
+  // the loads, which is what bounds a small GEMM.
+  const int64_t big_tiles = int64_t((p.n + 63) / 64) * ((p.m + 63) / 64) * p.batch;
+  if (big_tiles >= multiprocessors())
+    gemm_conv_pipelined_kernel<64, 64><<<tiles_grid<64, 64>(p), kPipeThreads, 0, s>>>(p, ww, xx, bb, rr, yy);
+  else
+    gemm_conv_pipelined_kernel<32, 32><<<tiles_grid<32, 32>(p), kPipeThreads, 0, s>>>(p, ww, xx, bb, rr, yy);
+}
+
+}  // namespace kestrel::cuda

@@ -1,0 +1,72 @@
+// The weight-dequantize lowering (lowering.h): DequantizeLinear of a constant (an INT8 weight of a
+// QDQ model, kept int8 in the engine file) becomes the float constant it computes, once when the
+// context is created, instead of a kernel in every inference. The values are the reference's
+// (quant::dequantize_value), so the float layers read exactly what the CPU reference reads.
+#include "backend/cuda/cuda_ops.h"
+#include "backend/cuda/lowering.h"
+#include "ir/shape_utils.h"
+#include "quant/int8_math.h"
+
+namespace kestrel::cuda {
+namespace {
+
+bool has(const ir::Node& node, size_t i) { return i < node.inputs.size() && node.inputs[i] != ir::kNoValue; }
+
+template <typename Q>
+Tensor dequantized(const Tensor& q, const Tensor& scales, const Tensor* zero_points, int64_t inner, int64_t channels) {
+  Tensor out(DataType::kFLOAT, q.shape());
+  const Q* in = q.data<Q>();
+  float* y = out.data<float>();
+  const bool per_channel_scale = scales.numel() > 1;
+  const bool per_channel_zp = zero_points && zero_points->numel() > 1;
+  for (int64_t i = 0, n = q.numel(); i < n; ++i) {
+    const int64_t c = channels > 1 ? (i / inner) % channels : 0;
+    const int32_t zp = zero_points ? int32_t(zero_points->int_at(per_channel_zp ? c : 0)) : 0;
+    y[i] = quant::dequantize_value<Q>(in[i], scales.data<float>()[per_channel_scale ? c : 0], zp);
+  }
+  return out;
+}
+
+}  // namespace
+
+int fold_weight_dequantize(ir::Graph& graph) {
+  int folded = 0;
+  std::vector<bool> removed(graph.nodes.size(), false);
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    const ir::Node& dq = graph.nodes[n];
+    if (!dq.domain.empty() || dq.op_type != "DequantizeLinear" || dq.inputs.size() < 2 || dq.outputs.size() != 1)
+      continue;
+    const ir::Value& x = graph.values[size_t(dq.inputs[0])];
+    const ir::Value& s = graph.values[size_t(dq.inputs[1])];
+    const ir::Value* zp = has(dq, 2) ? &graph.values[size_t(dq.inputs[2])] : nullptr;
+    if (!x.constant || !s.constant || s.dtype != DataType::kFLOAT || (zp && !zp->constant)) continue;
+    if (x.dtype != DataType::kINT8 && x.dtype != DataType::kUINT8) continue;
+    if (dq.attrs.get_int("block_size", 0) != 0 || graph.is_graph_output(dq.outputs[0]) ||
+        graph.values[size_t(dq.outputs[0])].dtype != DataType::kFLOAT)
+      continue;
+    int64_t inner = 1, channels = 1;
+    if (s.constant->numel() > 1) {
+      const int axis = ir::normalize_axis(dq.attrs.get_int("axis", 1), int(x.shape.size()));
+      channels = x.shape[size_t(axis)];
+      if (channels != s.constant->numel()) continue;  // the kernel's check names the layer
+      for (size_t i = size_t(axis) + 1; i < x.shape.size(); ++i) inner *= x.shape[i];
+    }
+    const Tensor* zps = zp ? &*zp->constant : nullptr;
+    Tensor values = x.dtype == DataType::kINT8
+                        ? dequantized<int8_t>(*x.constant, *s.constant, zps, inner, channels)
+                        : dequantized<uint8_t>(*x.constant, *s.constant, zps, inner, channels);
+    ir::Value& out = graph.values[size_t(dq.outputs[0])];
+    out.constant = std::move(values);
+    removed[n] = true;
+    ++folded;
+  }
+  if (folded) {
+    std::vector<ir::Node> kept;
+    for (size_t n = 0; n < graph.nodes.size(); ++n)
+      if (!removed[n]) kept.push_back(std::move(graph.nodes[n]));
+    graph.nodes = std::move(kept);
+  }
+  return folded;
+}
+
+}  // namespace kestrel::cuda
