@@ -79,6 +79,8 @@ constexpr const char* kAttrAffineInner = "kestrel_affine_inner";
 constexpr const char* kAttrAffineChannels = "kestrel_affine_channels";
 
 // Helpers for planners.
+// Whether optional input i is present (not past the end, not an empty name).
+inline bool has_input(const ir::Node& node, size_t i) { return i < node.inputs.size() && node.inputs[i] != ir::kNoValue; }
 std::vector<int64_t> constant_ints(const ir::Graph& graph, const ir::Node& node, size_t input);
 bool input_is_constant(const ir::Graph& graph, const ir::Node& node, size_t input);
 Broadcast make_broadcast(const Shape& out, const std::vector<const Shape*>& inputs);

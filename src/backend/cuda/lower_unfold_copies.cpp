@@ -17,20 +17,18 @@ bool all_zero(const std::vector<int64_t>& values) {
   return true;
 }
 
-bool has(const ir::Node& node, size_t i) { return i < node.inputs.size() && node.inputs[i] != ir::kNoValue; }
-
 // The element map of `conv` when it is the unfold pattern: output [N, C * kh * kw, OH, OW] seen
 // as [N, C, kh, kw, OH, OW], element (n, c, ky, kx, oy, ox) = X[n, c, oy * sh + ky * dh,
 // ox * sw + kx * dw]. Needs no padding (a tap in the padding would be a zero, not a copy).
 std::optional<CopyMap> unfold_map(const ir::Graph& graph, const ir::Node& conv) {
-  if (!conv.domain.empty() || conv.op_type != "Conv" || conv.outputs.size() != 1 || has(conv, 3)) return std::nullopt;
+  if (!conv.domain.empty() || conv.op_type != "Conv" || conv.outputs.size() != 1 || has_input(conv, 3)) return std::nullopt;
   if (!conv.attrs.get_string(kAttrActivation, "").empty()) return std::nullopt;
   const ir::Value& x = graph.values[size_t(conv.inputs[0])];
   const ir::Value& w = graph.values[size_t(conv.inputs[1])];
   const ir::Value& y = graph.values[size_t(conv.outputs[0])];
   if (x.shape.size() != 4 || y.shape.size() != 4 || w.shape.size() != 4 || !w.constant || w.dtype != DataType::kFLOAT)
     return std::nullopt;
-  if (has(conv, 2)) {
+  if (has_input(conv, 2)) {
     const ir::Value& b = graph.values[size_t(conv.inputs[2])];
     if (!b.constant || b.dtype != DataType::kFLOAT) return std::nullopt;
     for (int64_t i = 0; i < b.constant->numel(); ++i)

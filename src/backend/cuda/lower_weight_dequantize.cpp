@@ -10,8 +10,6 @@
 namespace kestrel::cuda {
 namespace {
 
-bool has(const ir::Node& node, size_t i) { return i < node.inputs.size() && node.inputs[i] != ir::kNoValue; }
-
 template <typename Q>
 Tensor dequantized(const Tensor& q, const Tensor& scales, const Tensor* zero_points, int64_t inner, int64_t channels) {
   Tensor out(DataType::kFLOAT, q.shape());
@@ -38,7 +36,7 @@ int fold_weight_dequantize(ir::Graph& graph) {
       continue;
     const ir::Value& x = graph.values[size_t(dq.inputs[0])];
     const ir::Value& s = graph.values[size_t(dq.inputs[1])];
-    const ir::Value* zp = has(dq, 2) ? &graph.values[size_t(dq.inputs[2])] : nullptr;
+    const ir::Value* zp = has_input(dq, 2) ? &graph.values[size_t(dq.inputs[2])] : nullptr;
     if (!x.constant || !s.constant || s.dtype != DataType::kFLOAT || (zp && !zp->constant)) continue;
     if (x.dtype != DataType::kINT8 && x.dtype != DataType::kUINT8) continue;
     if (dq.attrs.get_int("block_size", 0) != 0 || graph.is_graph_output(dq.outputs[0]) ||

@@ -67,8 +67,6 @@ ConvShape conv_shape(const ir::Graph& g, const ir::Node& node) {
   return s;
 }
 
-bool has_input(const ir::Node& node, size_t i) { return i < node.inputs.size() && node.inputs[i] != ir::kNoValue; }
-
 // The one-kernel GEMM with its epilogue (gemm_conv.cu) where the lowering asked for it (also without
 // an epilogue: cuBLAS may split small GEMMs into a GEMM and a reduction launch). In FP32 it runs on
 // the CUDA cores like cuBLAS (no TF32) but with simpler tiles, so the largest GEMMs (SMAT's

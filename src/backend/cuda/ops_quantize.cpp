@@ -9,8 +9,6 @@
 namespace kestrel::cuda {
 namespace {
 
-bool has(const ir::Node& node, size_t i) { return i < node.inputs.size() && node.inputs[i] != ir::kNoValue; }
-
 // The layout of the scales against the data tensor, after the node is validated.
 QuantAxis quant_axis(const ir::Graph& g, const ir::Node& node, int data_value) {
   const Shape& shape = g.values[size_t(data_value)].shape;
@@ -23,7 +21,7 @@ QuantAxis quant_axis(const ir::Graph& g, const ir::Node& node, int data_value) {
     for (size_t i = size_t(axis) + 1; i < shape.size(); ++i) a.inner *= shape[i];
     a.per_channel_scale = true;
   }
-  a.per_channel_zp = has(node, 2) && shape_numel(g.values[size_t(node.inputs[2])].shape) > 1;
+  a.per_channel_zp = has_input(node, 2) && shape_numel(g.values[size_t(node.inputs[2])].shape) > 1;
   return a;
 }
 
@@ -40,7 +38,7 @@ void check_common(const ir::Graph& g, const ir::Node& node, int data_value, Data
     KESTREL_CHECK(shape[size_t(axis)] == scales, "{}: {} scales for axis {} of {}", ir::describe(node), scales, axis,
                   shape_str(shape));
   }
-  if (has(node, 2)) {
+  if (has_input(node, 2)) {
     const ir::Value& zp = g.values[size_t(node.inputs[2])];
     KESTREL_CHECK(zp.dtype == quantized, "{}: zero point of type {} for {} data", ir::describe(node),
                   dtype_name(zp.dtype), dtype_name(quantized));
@@ -77,7 +75,7 @@ Launch plan_quantize_or_dequantize(PlanContext& ctx, const ir::Node& node) {
   const DType q = to_dtype(ctx.value(quantize ? node.outputs[0] : node.inputs[0]).dtype);
   void* const* x = ctx.slot(node.inputs[0]);
   void* const* scales = ctx.slot(node.inputs[1]);
-  void* const* zps = has(node, 2) ? ctx.slot(node.inputs[2]) : nullptr;
+  void* const* zps = has_input(node, 2) ? ctx.slot(node.inputs[2]) : nullptr;
   void* const* y = ctx.slot(node.outputs[0]);
   const auto launch = quantize ? launch_quantize_linear : launch_dequantize_linear;
   return [=](cudaStream_t s) { launch(q, a, *x, *scales, zps ? *zps : nullptr, *y, s); };
