@@ -79,6 +79,9 @@ constexpr const char* kAttrAffineInner = "kestrel_affine_inner";
 constexpr const char* kAttrAffineChannels = "kestrel_affine_channels";
 
 // Helpers for planners.
+// How the scales (input 1) and zero points (input 2) of a QuantizeLinear / DequantizeLinear
+// follow its data tensor `data_value`: one value, or one per channel of `axis` (ops_quantize.cpp).
+QuantAxis quant_axis(const ir::Graph& graph, const ir::Node& node, int data_value);
 // Whether optional input i is present (not past the end, not an empty name).
 inline bool has_input(const ir::Node& node, size_t i) { return i < node.inputs.size() && node.inputs[i] != ir::kNoValue; }
 std::vector<int64_t> constant_ints(const ir::Graph& graph, const ir::Node& node, size_t input);

@@ -4,23 +4,21 @@
 // (quant::dequantize_value), so the float layers read exactly what the CPU reference reads.
 #include "backend/cuda/cuda_ops.h"
 #include "backend/cuda/lowering.h"
-#include "ir/shape_utils.h"
+#include "passes/rewrite_utils.h"
 #include "quant/int8_math.h"
 
 namespace kestrel::cuda {
 namespace {
 
 template <typename Q>
-Tensor dequantized(const Tensor& q, const Tensor& scales, const Tensor* zero_points, int64_t inner, int64_t channels) {
+Tensor dequantized(const Tensor& q, const Tensor& scales, const Tensor* zero_points, const QuantAxis& a) {
   Tensor out(DataType::kFLOAT, q.shape());
   const Q* in = q.data<Q>();
   float* y = out.data<float>();
-  const bool per_channel_scale = scales.numel() > 1;
-  const bool per_channel_zp = zero_points && zero_points->numel() > 1;
-  for (int64_t i = 0, n = q.numel(); i < n; ++i) {
-    const int64_t c = channels > 1 ? (i / inner) % channels : 0;
-    const int32_t zp = zero_points ? int32_t(zero_points->int_at(per_channel_zp ? c : 0)) : 0;
-    y[i] = quant::dequantize_value<Q>(in[i], scales.data<float>()[per_channel_scale ? c : 0], zp);
+  for (int64_t i = 0; i < a.n; ++i) {
+    const int64_t c = a.channels > 1 ? (i / a.inner) % a.channels : 0;
+    const int32_t zp = zero_points ? int32_t(zero_points->int_at(a.per_channel_zp ? c : 0)) : 0;
+    y[i] = quant::dequantize_value<Q>(in[i], scales.data<float>()[a.per_channel_scale ? c : 0], zp);
   }
   return out;
 }
@@ -42,28 +40,17 @@ int fold_weight_dequantize(ir::Graph& graph) {
     if (dq.attrs.get_int("block_size", 0) != 0 || graph.is_graph_output(dq.outputs[0]) ||
         graph.values[size_t(dq.outputs[0])].dtype != DataType::kFLOAT)
       continue;
-    int64_t inner = 1, channels = 1;
-    if (s.constant->numel() > 1) {
-      const int axis = ir::normalize_axis(dq.attrs.get_int("axis", 1), int(x.shape.size()));
-      channels = x.shape[size_t(axis)];
-      if (channels != s.constant->numel()) continue;  // the kernel's check names the layer
-      for (size_t i = size_t(axis) + 1; i < x.shape.size(); ++i) inner *= x.shape[i];
-    }
+    const QuantAxis a = quant_axis(graph, dq, dq.inputs[0]);
+    if (a.per_channel_scale && a.channels != s.constant->numel()) continue;  // the kernel's check names the layer
     const Tensor* zps = zp ? &*zp->constant : nullptr;
-    Tensor values = x.dtype == DataType::kINT8
-                        ? dequantized<int8_t>(*x.constant, *s.constant, zps, inner, channels)
-                        : dequantized<uint8_t>(*x.constant, *s.constant, zps, inner, channels);
+    Tensor values = x.dtype == DataType::kINT8 ? dequantized<int8_t>(*x.constant, *s.constant, zps, a)
+                                               : dequantized<uint8_t>(*x.constant, *s.constant, zps, a);
     ir::Value& out = graph.values[size_t(dq.outputs[0])];
     out.constant = std::move(values);
     removed[n] = true;
     ++folded;
   }
-  if (folded) {
-    std::vector<ir::Node> kept;
-    for (size_t n = 0; n < graph.nodes.size(); ++n)
-      if (!removed[n]) kept.push_back(std::move(graph.nodes[n]));
-    graph.nodes = std::move(kept);
-  }
+  if (folded) passes::remove_nodes(graph, removed);
   return folded;
 }
 

@@ -7,9 +7,7 @@
 #include "ir/shape_utils.h"
 
 namespace kestrel::cuda {
-namespace {
 
-// The layout of the scales against the data tensor, after the node is validated.
 QuantAxis quant_axis(const ir::Graph& g, const ir::Node& node, int data_value) {
   const Shape& shape = g.values[size_t(data_value)].shape;
   const int64_t scales = shape_numel(g.values[size_t(node.inputs[1])].shape);
@@ -24,6 +22,8 @@ QuantAxis quant_axis(const ir::Graph& g, const ir::Node& node, int data_value) {
   a.per_channel_zp = has_input(node, 2) && shape_numel(g.values[size_t(node.inputs[2])].shape) > 1;
   return a;
 }
+
+namespace {
 
 void check_common(const ir::Graph& g, const ir::Node& node, int data_value, DataType quantized) {
   KESTREL_CHECK(node.attrs.get_int("block_size", 0) == 0, "{}: blocked quantization is not supported on CUDA",
