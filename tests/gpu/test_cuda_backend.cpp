@@ -265,6 +265,37 @@ TEST(CudaKernels, ConvDepthwise3x3) {
   KESTREL_REQUIRE_GPU();
   expect_matches_cpu(conv_graph({1, 256, 32, 32}, {256, 1, 3, 3}, true, conv_attrs(3, 1, 1, 256), 3));
   expect_matches_cpu(conv_graph({1, 128, 64, 64}, {128, 1, 3, 3}, true, conv_attrs(3, 2, 1, 128), 4));
+  // Planes wider and taller than a block's tile, odd sizes that end mid-tile, small planes, an odd
+  // channel count, no padding, stride 2 on odd sizes, with ReLU.
+  expect_matches_cpu(conv_graph({2, 8, 128, 100}, {8, 1, 3, 3}, true, conv_attrs(3, 1, 1, 8), 40, "Relu"));
+  expect_matches_cpu(conv_graph({3, 24, 13, 7}, {24, 1, 3, 3}, false, conv_attrs(3, 1, 1, 24), 41));
+  expect_matches_cpu(conv_graph({1, 37, 8, 8}, {37, 1, 3, 3}, true, conv_attrs(3, 1, 1, 37), 42));
+  expect_matches_cpu(conv_graph({2, 16, 9, 11}, {16, 1, 3, 3}, true, conv_attrs(3, 2, 1, 16), 43, "Relu"));
+  expect_matches_cpu(conv_graph({1, 12, 10, 10}, {12, 1, 3, 3}, true, conv_attrs(3, 1, 0, 12), 44));
+  expect_matches_cpu(conv_graph({1, 8, 67, 70}, {8, 1, 3, 3}, true, conv_attrs(3, 2, 1, 8), 45));
+}
+
+TEST(CudaKernels, ConvSmallReduction) {
+  KESTREL_REQUIRE_GPU();
+  // Dense convolutions with C x KH x KW <= 32 take the direct small-reduction kernel: the RGB stem,
+  // more output channels than one block's 32 (a partial last block), a 5x5 and a dilated kernel,
+  // a reduction of exactly 32, a strided 1x1, batches.
+  expect_matches_cpu(conv_graph({2, 3, 33, 31}, {40, 3, 3, 3}, true, conv_attrs(3, 2, 1, 1), 50, "Relu"));
+  expect_matches_cpu(conv_graph({1, 1, 20, 20}, {8, 1, 5, 5}, true, conv_attrs(5, 1, 2, 1), 51));
+  ir::Attributes dilated = conv_attrs(3, 1, 2, 1);
+  dilated.set("dilations", std::vector<int64_t>{2, 2});
+  expect_matches_cpu(conv_graph({1, 3, 17, 19}, {16, 3, 3, 3}, false, dilated, 52));
+  expect_matches_cpu(conv_graph({3, 8, 12, 12}, {70, 8, 2, 2}, true, conv_attrs(2, 2, 0, 1), 53));
+  expect_matches_cpu(conv_graph({1, 16, 16, 16}, {24, 16, 1, 1}, true, conv_attrs(1, 2, 0, 1), 54));
+  // The kernel the builder records for the stem shape.
+  const GraphBuilder stem = conv_graph({1, 3, 64, 64}, {32, 3, 3, 3}, true, conv_attrs(3, 2, 1, 1), 55);
+  for (bool fp16 : {false, true}) {
+    const auto e = compile_for(stem.g, DeviceType::kCUDA, fp16);
+    bool found = false;
+    for (const ir::Node& n : e->graph.nodes)
+      if (n.op_type == "Conv") found = n.kernel == "cuda.conv2d_small_reduction";
+    EXPECT_TRUE(found) << (fp16 ? "FP16" : "FP32");
+  }
 }
 
 TEST(CudaKernels, ConvDense3x3AndStem) {
@@ -456,6 +487,65 @@ TEST(CudaFusion, GroupNormOneGroupWithAffine) {
     }
     EXPECT_EQ(norms, 1u);
     EXPECT_EQ(others, 0u) << "the affine Mul/Add should be fused into the normalisation";
+  }
+}
+
+// A pre-norm block: GroupNorm as exported (one group, or as many groups as channels through a
+// plain InstanceNormalization) feeding a 1x1 convolution, optionally with a residual and ReLU.
+GraphBuilder norm_then_conv_graph(int64_t batch, int64_t channels, int64_t h, int64_t w, int64_t out, bool one_group,
+                                  bool residual, uint32_t seed) {
+  GraphBuilder b;
+  const int x = b.input("x", random_tensor({batch, channels, h, w}, seed, -2.f, 3.f));
+  int normed;
+  if (one_group) {
+    const int flat = b.one("Reshape", {x, b.constant("s1", int64_tensor({3}, {batch, 1, -1}))});
+    Tensor one(DataType::kFLOAT, {1}), zero(DataType::kFLOAT, {1});
+    one.data<float>()[0] = 1.f;
+    const int n = b.one("InstanceNormalization", {flat, b.constant("one", one), b.constant("zero", zero)},
+                        attrs({{"epsilon", 1e-5f}}));
+    const int back = b.one("Reshape", {n, b.constant("s2", int64_tensor({4}, {batch, channels, h, w}))});
+    const int m = b.one("Mul", {back, b.constant("g", random_tensor({channels, 1, 1}, seed + 1, 0.5f, 1.5f))});
+    normed = b.one("Add", {m, b.constant("beta", random_tensor({channels, 1, 1}, seed + 2))});
+  } else {
+    normed = b.one("InstanceNormalization",
+                   {x, b.constant("s", random_tensor({channels}, seed + 1, 0.5f, 1.5f)),
+                    b.constant("b", random_tensor({channels}, seed + 2))},
+                   attrs({{"epsilon", 1e-5f}}));
+  }
+  int y = b.one("Conv", {normed, b.constant("w", random_tensor({out, channels, 1, 1}, seed + 3, -0.1f, 0.1f)),
+                         b.constant("bias", random_tensor({out}, seed + 4, -0.5f, 0.5f))},
+                conv_attrs(1, 1, 0, 1));
+  if (residual) {
+    y = b.one("Add", {y, b.input("r", random_tensor({batch, out, h, w}, seed + 5))});
+    y = b.one("Relu", {y});
+  }
+  b.output(y);
+  return b;
+}
+
+TEST(CudaFusion, NormalisationInsideTheGemm) {
+  KESTREL_REQUIRE_GPU();
+  // SMAT's transformer shapes (128 channels of 4 x 256 and 1 x 256; 192 of 4 x 64), batches, an odd
+  // number of 1024-element chunks, per-channel instances, K at the 512 limit, residual and ReLU.
+  struct Case {
+    int64_t batch, channels, h, w, out;
+    bool one_group, residual;
+  };
+  for (const Case& c : {Case{1, 128, 4, 256, 257, true, false}, Case{2, 128, 1, 256, 256, true, true},
+                        Case{1, 192, 4, 64, 384, true, false}, Case{3, 64, 5, 24, 40, true, true},
+                        Case{2, 32, 8, 8, 48, false, false}, Case{1, 512, 2, 16, 64, true, false}}) {
+    SCOPED_TRACE(testing::Message() << c.batch << "x" << c.channels << "x" << c.h << "x" << c.w << " -> " << c.out);
+    const GraphBuilder b = norm_then_conv_graph(c.batch, c.channels, c.h, c.w, c.out, c.one_group, c.residual, 60);
+    expect_matches_cpu(b);
+    // FP16 lowers the pair into the statistics launch and the normalising GEMM; FP32 keeps the norm.
+    for (bool fp16 : {false, true}) {
+      auto e = compile_for(b.g, DeviceType::kCUDA, fp16);
+      const ir::Graph lowered = cuda::lower_for_cuda(e->graph, cuda::lowering_options(*e));
+      std::map<std::string, int> kernels;
+      for (const ir::Node& n : lowered.nodes) ++kernels[n.kernel];
+      EXPECT_EQ(kernels["cuda.norm_statistics"], fp16 ? 1 : 0);
+      EXPECT_EQ(kernels["cuda.norm_gemm_conv"], fp16 ? 1 : 0);
+    }
   }
 }
 
@@ -1152,6 +1242,17 @@ TEST(CudaEngines, RoundTripAndGraphReplay) {
     const auto plain = run(data, feeds, false);
     const auto graphed = run(data, feeds, true, 3);
     for (size_t i = 0; i < plain.size(); ++i) EXPECT_EQ(max_abs_diff(plain[i], graphed[i]), 0.0) << i;
+    // Kernels launched ahead of their predecessor's end (programmatic dependent launch, on by
+    // default on Hopper) must give the same bits as strictly serialised launches: a kernel that
+    // touched memory before waiting for its predecessor would differ here.
+    cuda::set_programmatic_launch(false);
+    const auto serial_plain = run(data, feeds, false);
+    const auto serial_graphed = run(data, feeds, true, 3);
+    cuda::set_programmatic_launch(true);
+    for (size_t i = 0; i < plain.size(); ++i) {
+      EXPECT_EQ(max_abs_diff(plain[i], serial_plain[i]), 0.0) << i;
+      EXPECT_EQ(max_abs_diff(graphed[i], serial_graphed[i]), 0.0) << i;
+    }
   }
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "backend/cuda/device_types.cuh"
+#include "backend/cuda/launch.cuh"
 
 namespace kestrel::cuda {
 namespace {
@@ -11,6 +12,7 @@ namespace {
 template <typename T>
 __global__ void conv2d_kernel(Conv2d p, const T* __restrict__ x, const T* __restrict__ w, const T* __restrict__ bias,
                               const T* __restrict__ residual, T* __restrict__ y, int64_t total) {
+  await_previous_kernel();
   const int in_per_group = p.c / p.groups, out_per_group = p.k / p.groups;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
     const int ox = int(i % p.ow);
@@ -49,6 +51,7 @@ template <typename T>
 __global__ void depthwise3x3_kernel(Conv2d p, const T* __restrict__ x, const T* __restrict__ w,
                                     const T* __restrict__ bias, const T* __restrict__ residual, T* __restrict__ y,
                                     int64_t planes) {
+  await_previous_kernel();
   const int ox = int(blockIdx.x * blockDim.x + threadIdx.x);
   const int oy = int(blockIdx.y * blockDim.y + threadIdx.y);
   if (ox >= p.ow || oy >= p.oh) return;
@@ -77,11 +80,73 @@ __global__ void depthwise3x3_kernel(Conv2d p, const T* __restrict__ x, const T* 
   }
 }
 
+// Dense convolutions with a short reduction (C x KH x KW <= kSmallReduction, e.g. an RGB stem):
+// a GEMM would pad K to its tile and spend its time on the im2col gather, so a thread computes
+// one output pixel for kSmallReductionChannels output channels instead: it reads each of its
+// C x KH x KW inputs once and adds it into all its channels' accumulators, taking the block's
+// weights from shared memory (every thread reads the same weight at a time: a broadcast). Writes stay coalesced: neighbouring threads hold
+// neighbouring pixels of each output plane.
+constexpr int kSmallReductionChannels = 32;
+
+template <typename T>
+__global__ void __launch_bounds__(kThreads) conv2d_small_reduction_kernel(Conv2d p, const T* __restrict__ x, const T* __restrict__ w,
+                                              const T* __restrict__ bias, const T* __restrict__ residual,
+                                              T* __restrict__ y) {
+  await_previous_kernel();
+  constexpr int R = kSmallReduction, KB = kSmallReductionChannels;
+  __shared__ float weights[KB][R + 1];
+  __shared__ float shift[KB];
+  __shared__ int tap_dy[R], tap_dx[R];
+  __shared__ int tap_channel[R];  // offsets within an image: C x H x W < 2^31 (checked by the launcher)
+  const int taps = p.kh * p.kw, reduction = p.c * taps;
+  const int k0 = int(blockIdx.y) * KB;
+  for (int i = threadIdx.x; i < KB * reduction; i += blockDim.x) {
+    const int kb = i / reduction, r = i % reduction;
+    weights[kb][r] = k0 + kb < p.k ? to_float(w[int64_t(k0 + kb) * reduction + r]) : 0.f;
+  }
+  for (int i = threadIdx.x; i < KB; i += blockDim.x) shift[i] = bias && k0 + i < p.k ? to_float(bias[k0 + i]) : 0.f;
+  for (int r = threadIdx.x; r < reduction; r += blockDim.x) {
+    tap_channel[r] = r / taps * p.h * p.w;
+    tap_dy[r] = (r % taps) / p.kw * p.dh;
+    tap_dx[r] = r % p.kw * p.dw;
+  }
+  __syncthreads();
+  const int plane = p.oh * p.ow;
+  const int pos = int(blockIdx.x * blockDim.x + threadIdx.x);
+  if (pos >= plane) return;
+  const int oy = pos / p.ow, ox = pos % p.ow;
+  const int iy0 = oy * p.sh - p.ph, ix0 = ox * p.sw - p.pw;
+  const int kb_count = min(KB, p.k - k0);
+  for (int n = blockIdx.z; n < p.n; n += gridDim.z) {
+    const T* xn = x + int64_t(n) * p.c * p.h * p.w;
+    float acc[KB];
+#pragma unroll
+    for (int kb = 0; kb < KB; ++kb) acc[kb] = shift[kb];
+    for (int r = 0; r < reduction; ++r) {  // one input at a time into every output channel
+      const int iy = iy0 + tap_dy[r], ix = ix0 + tap_dx[r];
+      if (iy < 0 || iy >= p.h || ix < 0 || ix >= p.w) continue;
+      const float v = to_float(xn[tap_channel[r] + iy * p.w + ix]);
+#pragma unroll
+      for (int kb = 0; kb < KB; ++kb) acc[kb] += v * weights[kb][r];
+    }
+#pragma unroll
+    for (int kb = 0; kb < KB; ++kb) {
+      if (kb >= kb_count) break;
+      float out = acc[kb];
+      const int64_t o = (int64_t(n) * p.k + k0 + kb) * plane + pos;
+      if (residual) out += to_float(residual[o]);
+      if (p.act == Activation::kRelu) out = out > 0.f ? out : 0.f;
+      y[o] = from_float<T>(out);
+    }
+  }
+}
+
 // The epilogue of GEMM convolutions: grid y walks the (image, channel) planes, so the channel of
 // the bias is found once per plane rather than with a 64-bit division per element.
 template <typename T>
 __global__ void bias_act_kernel(T* __restrict__ y, const T* __restrict__ bias, const T* __restrict__ residual, int c,
                                 int64_t spatial, Activation act, int64_t planes) {
+  await_previous_kernel();
   for (int64_t plane = blockIdx.y; plane < planes; plane += gridDim.y) {
     const float b = bias ? to_float(bias[plane % c]) : 0.f;
     T* yp = y + plane * spatial;
@@ -99,6 +164,7 @@ __global__ void bias_act_kernel(T* __restrict__ y, const T* __restrict__ bias, c
 // images: each thread's indices come from 32-bit divisions by the kernel and output widths.
 template <typename T>
 __global__ void im2col_kernel(Conv2d p, const T* __restrict__ x, T* __restrict__ col) {
+  await_previous_kernel();
   const int plane = p.oh * p.ow;
   const int pos = int(blockIdx.x * blockDim.x + threadIdx.x);
   if (pos >= plane) return;
@@ -125,8 +191,13 @@ void launch_im2col(DType dtype, const Conv2d& p, const void* x, void* col, cudaS
   if (plane == 0 || rows == 0 || p.n == 0) return;
   const dim3 grid(grid_for(plane), capped(rows), capped(p.n));
   dispatch_float(dtype, [&]<typename T>() {
-    im2col_kernel<T><<<grid, kThreads, 0, s>>>(p, static_cast<const T*>(x), static_cast<T*>(col));
+    launch(im2col_kernel<T>, grid, kThreads, 0, s, p, static_cast<const T*>(x), static_cast<T*>(col));
   });
+}
+
+bool small_reduction_conv(const Conv2d& p) {
+  return p.groups == 1 && p.c * p.kh * p.kw <= kSmallReduction && !(p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1) &&
+         int64_t(p.c) * p.h * p.w < (int64_t(1) << 31);
 }
 
 void launch_conv2d(DType dtype, const Conv2d& p, const void* x, const void* w, const void* bias, const void* residual,
@@ -142,13 +213,17 @@ void launch_conv2d(DType dtype, const Conv2d& p, const void* x, const void* w, c
       const dim3 block(bx, kThreads / bx);
       const int64_t planes = int64_t(p.n) * p.k;
       const dim3 grid((p.ow + block.x - 1) / block.x, (p.oh + block.y - 1) / block.y, capped(planes));
-      depthwise3x3_kernel<T><<<grid, block, 0, s>>>(p, static_cast<const T*>(x), static_cast<const T*>(w),
-                                                    static_cast<const T*>(bias), static_cast<const T*>(residual),
-                                                    static_cast<T*>(y), planes);
+      launch(depthwise3x3_kernel<T>, grid, block, 0, s, p, static_cast<const T*>(x), static_cast<const T*>(w),
+             static_cast<const T*>(bias), static_cast<const T*>(residual), static_cast<T*>(y), planes);
+    } else if (small_reduction_conv(p)) {
+      const dim3 grid(grid_for(int64_t(p.oh) * p.ow), capped((p.k + kSmallReductionChannels - 1) / kSmallReductionChannels),
+                      capped(p.n));
+      launch(conv2d_small_reduction_kernel<T>, grid, kThreads, 0, s, p, static_cast<const T*>(x),
+             static_cast<const T*>(w), static_cast<const T*>(bias), static_cast<const T*>(residual),
+             static_cast<T*>(y));
     } else {
-      conv2d_kernel<T><<<grid_for(total), kThreads, 0, s>>>(p, static_cast<const T*>(x), static_cast<const T*>(w),
-                                                            static_cast<const T*>(bias), static_cast<const T*>(residual),
-                                                            static_cast<T*>(y), total);
+      launch(conv2d_kernel<T>, grid_for(total), kThreads, 0, s, p, static_cast<const T*>(x), static_cast<const T*>(w),
+             static_cast<const T*>(bias), static_cast<const T*>(residual), static_cast<T*>(y), total);
     }
   });
 }
@@ -161,8 +236,8 @@ void launch_bias_act(DType dtype, void* y, const void* bias, const void* residua
   const int64_t per_plane = std::min<int64_t>(grid_for(spatial), std::max<int64_t>(1, 4096 / planes));
   const dim3 grid(unsigned(per_plane), capped(planes));
   dispatch_float(dtype, [&]<typename T>() {
-    bias_act_kernel<T><<<grid, kThreads, 0, s>>>(static_cast<T*>(y), static_cast<const T*>(bias),
-                                                 static_cast<const T*>(residual), c, spatial, act, planes);
+    launch(bias_act_kernel<T>, grid, kThreads, 0, s, static_cast<T*>(y), static_cast<const T*>(bias),
+           static_cast<const T*>(residual), c, spatial, act, planes);
   });
 }
 

@@ -29,6 +29,7 @@ constexpr const char* kFactGemmEpilogue = "cuda.fusion.gemm_epilogue";  // KESTR
 constexpr const char* kFactAttention = "cuda.fusion.separable_attention";  // KESTREL_CUDA_NO_ATTENTION_FUSION
 constexpr const char* kFactSinglePassNorm = "cuda.fusion.single_pass_norm";  // KESTREL_CUDA_NO_SINGLE_PASS_NORM
 constexpr const char* kFactCopyChains = "cuda.fusion.copy_chains";  // KESTREL_CUDA_NO_COPY_FOLDING
+constexpr const char* kFactNormInGemm = "cuda.fusion.norm_in_gemm";  // KESTREL_CUDA_NO_NORM_IN_GEMM
 // With gemm_epilogue / single_pass_norm "tuned": the layers that build-time timing gave the fused
 // kernel, one name per line.
 constexpr const char* kFactGemmEpilogueLayers = "cuda.fusion.gemm_epilogue.layers";
@@ -358,6 +359,7 @@ LoweringOptions LoweringOptions::from_environment() {
   o.separable_attention = !std::getenv("KESTREL_CUDA_NO_ATTENTION_FUSION");
   o.single_pass_norm = opted_in("KESTREL_CUDA_SINGLE_PASS_NORM") && !std::getenv("KESTREL_CUDA_NO_SINGLE_PASS_NORM");
   o.copy_chains = !std::getenv("KESTREL_CUDA_NO_COPY_FOLDING");
+  o.norm_in_gemm = !std::getenv("KESTREL_CUDA_NO_NORM_IN_GEMM");
   return o;
 }
 
@@ -385,6 +387,7 @@ ir::Graph lower_for_cuda(const ir::Graph& engine_graph, const LoweringOptions& o
     fold_copy_chains(graph);
   }
   apply_precision(graph);
+  if (options.norm_in_gemm) fuse_norm_into_gemm(graph);  // matches FP16 layers
   // Constants that only FP32 layers read before the FP16 rewrite now have no reader.
   const std::vector<int> uses = graph.use_counts();
   for (size_t v = 0; v < graph.values.size(); ++v)
@@ -440,6 +443,7 @@ LoweringOptions lowering_options(const engine::EngineData& engine) {
   o.separable_attention = fact_on(engine, kFactAttention);
   o.single_pass_norm = fact_on(engine, kFactSinglePassNorm, false);
   o.copy_chains = fact_on(engine, kFactCopyChains);
+  o.norm_in_gemm = fact_on(engine, kFactNormInGemm, false);  // engines from before it ran without
   o.gemm_epilogue_layers = layer_list(engine, kFactGemmEpilogueLayers);
   o.single_pass_norm_layers = layer_list(engine, kFactSinglePassNormLayers);
   return o;
@@ -451,6 +455,7 @@ void record_lowering_options(engine::EngineData& engine, const LoweringOptions& 
   engine.target[kFactAttention] = options.separable_attention ? "on" : "off";
   engine.target[kFactSinglePassNorm] = switch_state(options.single_pass_norm, options.single_pass_norm_layers);
   engine.target[kFactCopyChains] = options.copy_chains ? "on" : "off";
+  engine.target[kFactNormInGemm] = options.norm_in_gemm ? "on" : "off";
   engine.target.erase(kFactGemmEpilogueLayers);
   engine.target.erase(kFactSinglePassNormLayers);
   if (options.gemm_epilogue && !options.gemm_epilogue_layers.empty())

@@ -36,11 +36,13 @@ struct LoweringOptions {
   bool separable_attention = true;  // the separable-attention chain as one kernel
   bool single_pass_norm = true;     // InstanceNormalization in one launch (statistics and normalisation)
   bool copy_chains = true;          // chains of data-movement layers as one strided copy
+  bool norm_in_gemm = true;         // normalisations applied by the 1x1 convolution that reads them
   // With gemm_epilogue / single_pass_norm on: only these layers when not empty (chosen by timing
   // at build time, kernel_timing.h); every eligible layer when empty.
   std::set<std::string> gemm_epilogue_layers, single_pass_norm_layers;
-  static LoweringOptions all(bool on) { return {on, on, on, on, on, {}, {}}; }
-  // KESTREL_CUDA_NO_FUSION (all), KESTREL_CUDA_NO_ATTENTION_FUSION, KESTREL_CUDA_NO_COPY_FOLDING;
+  static LoweringOptions all(bool on) { return {on, on, on, on, on, on, {}, {}}; }
+  // KESTREL_CUDA_NO_FUSION (all), KESTREL_CUDA_NO_ATTENTION_FUSION, KESTREL_CUDA_NO_COPY_FOLDING,
+  // KESTREL_CUDA_NO_NORM_IN_GEMM;
   // forced for every layer: KESTREL_CUDA_GEMM_EPILOGUE=1, KESTREL_CUDA_SINGLE_PASS_NORM=1 (and
   // KESTREL_CUDA_NO_GEMM_EPILOGUE / _NO_SINGLE_PASS_NORM, which win). Without these the builder
   // times both paths per layer (kernel_timing.h) unless KESTREL_CUDA_NO_KERNEL_TIMING is set.
@@ -64,6 +66,11 @@ void check_compatible(const engine::EngineData& engine);
 struct ExecutorOptions {
   bool cuda_graph = true;  // capture the layers into a CUDA graph on first enqueue and replay it
 };
+// Programmatic dependent launch (launch.cuh) for the kernels launched from now on in this process;
+// the default is on from compute capability 9.0 unless KESTREL_CUDA_PDL=0. A CUDA graph keeps the
+// setting it was captured with. For tests and A/B timings.
+void set_programmatic_launch(bool on);
+
 // The executor the backend registers reads KESTREL_CUDA_GRAPH=0 to disable graphs.
 std::unique_ptr<engine::Executor> create_executor(std::shared_ptr<const engine::EngineData> engine,
                                                   const ExecutorOptions& options);

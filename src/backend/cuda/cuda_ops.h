@@ -77,6 +77,13 @@ constexpr const char* kAttrSinglePassNorm = "kestrel_single_pass";
 // is (i / inner) % channels.
 constexpr const char* kAttrAffineInner = "kestrel_affine_inner";
 constexpr const char* kAttrAffineChannels = "kestrel_affine_channels";
+// Set by fuse_norm_into_gemm: on the InstanceNormalization, 1 = it writes only the statistics
+// (its output is their float tensor); on the Conv, the instances per image and the epsilon of the
+// normalisation it applies to its input (inputs 4..6: statistics, scale, bias; 7..8: the channel
+// affine, when present).
+constexpr const char* kAttrNormStatistics = "kestrel_norm_statistics";
+constexpr const char* kAttrNormGroups = "kestrel_norm_groups";
+constexpr const char* kAttrNormEpsilon = "kestrel_norm_epsilon";
 
 // Helpers for planners.
 // How the scales (input 1) and zero points (input 2) of a QuantizeLinear / DequantizeLinear

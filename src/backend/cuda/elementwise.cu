@@ -3,6 +3,7 @@
 #include <type_traits>
 
 #include "backend/cuda/device_types.cuh"
+#include "backend/cuda/launch.cuh"
 
 namespace kestrel::cuda {
 namespace {
@@ -35,6 +36,7 @@ __device__ __forceinline__ float unary_float(float x, float alpha, float beta) {
 
 template <UnaryOp OP, typename T>
 __global__ void unary_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t n, float alpha, float beta) {
+  await_previous_kernel();
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     if constexpr (IsFloatStorage<T>::value) {
       y[i] = from_float<T>(unary_float<OP>(to_float(x[i]), alpha, beta));
@@ -51,7 +53,8 @@ __global__ void unary_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t
 template <UnaryOp OP>
 void unary_dispatch(DType dtype, const void* x, void* y, int64_t n, float alpha, float beta, cudaStream_t s) {
   dispatch_numeric(dtype, [&]<typename T>() {
-    unary_kernel<OP, T><<<grid_for(n), kThreads, 0, s>>>(static_cast<const T*>(x), static_cast<T*>(y), n, alpha, beta);
+    launch(unary_kernel<OP, T>, grid_for(n), kThreads, 0, s, static_cast<const T*>(x), static_cast<T*>(y), n, alpha,
+           beta);
   });
 }
 
@@ -135,6 +138,7 @@ __device__ __forceinline__ void broadcast_offsets(const Broadcast& p, int64_t i,
 
 template <BinaryOp OP, typename T>
 __global__ void binary_kernel(Broadcast p, const T* __restrict__ a, const T* __restrict__ b, void* __restrict__ y) {
+  await_previous_kernel();
   using C = typename Compute<T>::type;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < p.n; i += int64_t(gridDim.x) * blockDim.x) {
     int64_t off[3];
@@ -160,23 +164,25 @@ __global__ void binary_kernel(Broadcast p, const T* __restrict__ a, const T* __r
 
 template <BinaryOp OP>
 void binary_dispatch(DType in, const Broadcast& p, const void* a, const void* b, void* y, cudaStream_t s) {
-  auto launch = [&]<typename T>() {
-    binary_kernel<OP, T><<<grid_for(p.n), kThreads, 0, s>>>(p, static_cast<const T*>(a), static_cast<const T*>(b), y);
+  auto launch_typed = [&]<typename T>() {
+    launch(binary_kernel<OP, T>, grid_for(p.n), kThreads, 0, s, p, static_cast<const T*>(a), static_cast<const T*>(b),
+           y);
   };
   if constexpr (OP >= BinaryOp::kAnd) {
     if (in != DType::kBool) throw std::runtime_error("CUDA logic kernel: bool inputs expected");
-    launch.template operator()<uint8_t>();
+    launch_typed.template operator()<uint8_t>();
   } else if constexpr (returns_bool<OP>) {
-    if (in == DType::kBool || in == DType::kU8) return launch.template operator()<uint8_t>();
-    dispatch_numeric(in, launch);
+    if (in == DType::kBool || in == DType::kU8) return launch_typed.template operator()<uint8_t>();
+    dispatch_numeric(in, launch_typed);
   } else {
-    dispatch_numeric(in, launch);
+    dispatch_numeric(in, launch_typed);
   }
 }
 
 template <typename T>
 __global__ void where_kernel(Broadcast p, const uint8_t* __restrict__ cond, const T* __restrict__ a,
                              const T* __restrict__ b, T* __restrict__ y) {
+  await_previous_kernel();
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < p.n; i += int64_t(gridDim.x) * blockDim.x) {
     int64_t off[3];
     broadcast_offsets<3>(p, i, off);
@@ -209,6 +215,7 @@ __device__ __forceinline__ To cast_value(From x) {
 
 template <typename From, typename To>
 __global__ void cast_kernel(const From* __restrict__ x, To* __restrict__ y, int64_t n) {
+  await_previous_kernel();
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
     y[i] = cast_value<To>(x[i]);
 }
@@ -288,8 +295,8 @@ void launch_where(DType dtype, const Broadcast& p, const void* cond, const void*
   if (p.n == 0) return;
   const int size = dtype == DType::kF32 || dtype == DType::kI32 ? 4 : dtype == DType::kI64 ? 8 : dtype == DType::kF16 ? 2 : 1;
   dispatch_size(size, [&]<typename T>() {
-    where_kernel<T><<<grid_for(p.n), kThreads, 0, s>>>(p, static_cast<const uint8_t*>(cond), static_cast<const T*>(a),
-                                                       static_cast<const T*>(b), static_cast<T*>(y));
+    launch(where_kernel<T>, grid_for(p.n), kThreads, 0, s, p, static_cast<const uint8_t*>(cond),
+           static_cast<const T*>(a), static_cast<const T*>(b), static_cast<T*>(y));
   });
 }
 
@@ -297,7 +304,7 @@ void launch_cast(DType from, DType to, const void* x, void* y, int64_t n, cudaSt
   if (n == 0) return;
   dispatch_cast(from, [&]<typename F>() {
     dispatch_cast(to, [&]<typename T>() {
-      cast_kernel<F, T><<<grid_for(n), kThreads, 0, s>>>(static_cast<const F*>(x), static_cast<T*>(y), n);
+      launch(cast_kernel<F, T>, grid_for(n), kThreads, 0, s, static_cast<const F*>(x), static_cast<T*>(y), n);
     });
   });
 }

@@ -15,6 +15,7 @@
 #include <type_traits>
 
 #include "backend/cuda/device_types.cuh"
+#include "backend/cuda/launch.cuh"
 
 namespace kestrel::cuda {
 namespace {
@@ -55,6 +56,7 @@ template <int TM, int TN, bool kImplicit>
 __global__ void __launch_bounds__(kHalfThreads)
     gemm_conv_half_kernel(GemmConv p, const __half* __restrict__ w, const __half* __restrict__ x,
                           const __half* __restrict__ bias, const __half* __restrict__ residual, __half* __restrict__ y) {
+  await_previous_kernel();
   using namespace nvcuda;
   constexpr int FI = TM / 32, FJ = TN / 32;  // 16x16 fragments per warp along m and n
   // Row strides padded by 8 halves (16 bytes) against bank conflicts; every fragment pointer
@@ -127,8 +129,9 @@ template <int TM, int TN, bool kImplicit>
 __global__ void __launch_bounds__((TM / 4) * (TN / 4))
     gemm_conv_float_kernel(GemmConv p, const float* __restrict__ w, const float* __restrict__ x,
                            const float* __restrict__ bias, const float* __restrict__ residual, float* __restrict__ y) {
+  await_previous_kernel();
   constexpr int threads = (TM / 4) * (TN / 4);
-  constexpr int RM = TM / 4, RN = TN / 4;  // row and column step between a thread's outputs
+  constexpr int RM = TM / 4, RN = TN / 4;    // row and column step between a thread's outputs
   __shared__ float sa[kFloatTileK][TM + 1];  // W tile transposed: sa[k][m]
   __shared__ float sb[kFloatTileK][TN];
   const int b = blockIdx.z, m0 = blockIdx.y * TM, n0 = blockIdx.x * TN;
@@ -200,14 +203,14 @@ void launch_typed(const GemmConv& p, const void* w, const void* x, const void* b
   const bool small = blocks_for(p, 64, 64) < 64;
   if constexpr (std::is_same_v<T, __half>) {
     if (small)
-      gemm_conv_half_kernel<32, 32, kImplicit><<<grid_of<32, 32>(p), kHalfThreads, 0, s>>>(p, ww, xx, bb, rr, yy);
+      launch(gemm_conv_half_kernel<32, 32, kImplicit>, grid_of<32, 32>(p), kHalfThreads, 0, s, p, ww, xx, bb, rr, yy);
     else
-      gemm_conv_half_kernel<64, 64, kImplicit><<<grid_of<64, 64>(p), kHalfThreads, 0, s>>>(p, ww, xx, bb, rr, yy);
+      launch(gemm_conv_half_kernel<64, 64, kImplicit>, grid_of<64, 64>(p), kHalfThreads, 0, s, p, ww, xx, bb, rr, yy);
   } else {
     if (small)
-      gemm_conv_float_kernel<32, 32, kImplicit><<<grid_of<32, 32>(p), 8 * 8, 0, s>>>(p, ww, xx, bb, rr, yy);
+      launch(gemm_conv_float_kernel<32, 32, kImplicit>, grid_of<32, 32>(p), 8 * 8, 0, s, p, ww, xx, bb, rr, yy);
     else
-      gemm_conv_float_kernel<64, 64, kImplicit><<<grid_of<64, 64>(p), 16 * 16, 0, s>>>(p, ww, xx, bb, rr, yy);
+      launch(gemm_conv_float_kernel<64, 64, kImplicit>, grid_of<64, 64>(p), 16 * 16, 0, s, p, ww, xx, bb, rr, yy);
   }
 }
 
@@ -220,6 +223,8 @@ void launch_gemm_conv(DType dtype, const GemmConv& p, const void* w, const void*
     launch_gemm_conv_pipelined(p, w, x, bias, residual, y, s);
     return;
   }
+  if (p.norm.partials)  // the planner normalises into a buffer first where this kernel does not apply
+    throw std::runtime_error("GEMM convolution: a normalised X needs the pipelined kernel (FP16, aligned rows)");
   dispatch_float(dtype, [&]<typename T>() {
     if (p.implicit)
       launch_typed<T, true>(p, w, x, bias, residual, y, s);

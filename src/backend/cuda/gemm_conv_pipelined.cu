@@ -11,13 +11,18 @@
 #include <algorithm>
 
 #include "backend/cuda/device_types.cuh"
+#include "backend/cuda/launch.cuh"
+#include "backend/cuda/welford.cuh"
 
 namespace kestrel::cuda {
 namespace {
 
 constexpr int kPipeThreads = 128;  // four warps in a 2x2 arrangement over the output tile
 constexpr int kTileK = 32;
-constexpr int kStages = 4;
+// K tiles in flight: four where K is long enough to keep them busy; two where K spans at most two
+// tiles (SMAT's high-resolution layers, K = 16 to 64), whose smaller shared memory lets more blocks
+// share a multiprocessor, which is what a memory-bound GEMM needs.
+constexpr int kDeepStages = 4, kShallowStages = 2;
 
 // 16 bytes from global to shared memory without passing through registers; a false `valid`
 // writes zeros (source size 0), which pads the tiles at the matrix edges.
@@ -32,7 +37,7 @@ __device__ __forceinline__ void wait_copies() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending));
 }
 
-template <int TM, int TN>
+template <int TM, int TN, int kStages>
 struct PipelineLayout {
   // Row strides padded by 8 halves against bank conflicts; rows stay 16-byte aligned for cp.async
   // and fragment pointers 32-byte aligned for WMMA (TM, TN in {32, 64}).
@@ -43,15 +48,80 @@ struct PipelineLayout {
   static constexpr int kBytes = kPipeBytes > kOutBytes ? kPipeBytes : kOutBytes;
 };
 
-template <int TM, int TN>
+// Per row k of X_b, the factors of the normalisation (GemmNorm): rows[k] = {g, b, channel scale,
+// channel bias} of k's instance. The instance statistics are merged from the partials in the
+// order norm_apply_kernel merges them, so they have its bits. Ends with the factors written but
+// not yet published: the caller's next __syncthreads does that.
+__device__ void prepare_norm_rows(const GemmConv& p, int image, float (*rows)[4]) {
+  const GemmNorm& norm = p.norm;
+  const Moments* partials = static_cast<const Moments*>(norm.partials);
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  for (int i = warp; i < norm.groups; i += kPipeThreads / 32) {  // rows[i][2..3]: mean, 1 / deviation
+    Moments m{0.f, 0.f, 0.f};
+    const Moments* mine = partials + (int64_t(image) * norm.groups + i) * norm.chunks;
+    for (int c = lane; c < norm.chunks; c += 32) m = merge(m, mine[c]);
+    m = warp_merge(m);
+    if (lane == 0) {
+      rows[i][2] = m.mean;
+      rows[i][3] = rsqrtf(m.m2 / m.count + norm.epsilon);
+    }
+  }
+  __syncthreads();
+  constexpr int kPerThread = kMaxGemmNormRows / kPipeThreads;
+  const int per_instance = p.k / norm.groups;
+  float g[kPerThread], b[kPerThread];
+#pragma unroll
+  for (int j = 0; j < kPerThread; ++j) {
+    const int k = int(threadIdx.x) + j * kPipeThreads;
+    if (k >= p.k) break;
+    const int i = k / per_instance;
+    g[j] = __half2float(static_cast<const __half*>(norm.scale)[i]) * rows[i][3];
+    b[j] = __half2float(static_cast<const __half*>(norm.bias)[i]) - rows[i][2] * g[j];
+  }
+  __syncthreads();  // every instance's statistics are read: the rows may be overwritten
+  const __half* cs = static_cast<const __half*>(norm.channel_scale);
+  const __half* cb = static_cast<const __half*>(norm.channel_bias);
+#pragma unroll
+  for (int j = 0; j < kPerThread; ++j) {
+    const int k = int(threadIdx.x) + j * kPipeThreads;
+    if (k >= p.k) break;
+    rows[k][0] = g[j];
+    rows[k][1] = b[j];
+    rows[k][2] = cs ? __half2float(cs[k]) : 1.f;  // x * 1 + 0 is exact: no affine is the same bits
+    rows[k][3] = cb ? __half2float(cb[k]) : 0.f;
+  }
+}
+
+// Normalises the landed B tile (rows k0 .. k0 + kTileK of X_b) in shared memory, 8 halves at a time.
+template <int TN>
+__device__ void normalize_tile(__half* sb, int ldb, int k0, int k_end, const float (*rows)[4]) {
+  for (int c = threadIdx.x; c < kTileK * TN / 8; c += kPipeThreads) {
+    const int r = c / (TN / 8), col = (c % (TN / 8)) * 8, k = k0 + r;
+    if (k >= k_end) continue;  // zero padding past K stays zero
+    const float g = rows[k][0], b = rows[k][1], cs = rows[k][2], cb = rows[k][3];
+    uint4* chunk = reinterpret_cast<uint4*>(sb + r * ldb + col);
+    uint4 raw = *chunk;
+    __half2* pairs = reinterpret_cast<__half2*>(&raw);
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      const float2 f = __half22float2(pairs[e]);
+      pairs[e] = __floats2half2_rn((f.x * g + b) * cs + cb, (f.y * g + b) * cs + cb);
+    }
+    *chunk = raw;
+  }
+}
+
+template <int TM, int TN, int kStages, bool kNorm>
 __global__ void __launch_bounds__(kPipeThreads)
     gemm_conv_pipelined_kernel(GemmConv p, const __half* __restrict__ w, const __half* __restrict__ x,
                                const __half* __restrict__ bias, const __half* __restrict__ residual,
                                __half* __restrict__ y) {
+  await_previous_kernel();
   using namespace nvcuda;
-  using L = PipelineLayout<TM, TN>;
+  using L = PipelineLayout<TM, TN, kStages>;
   constexpr int FI = TM / 32, FJ = TN / 32;  // 16x16 fragments per warp along m and n
   __shared__ __align__(128) unsigned char smem[L::kBytes];
+  __shared__ float norm_rows[kNorm ? kMaxGemmNormRows : 1][4];
   __half* const tiles = reinterpret_cast<__half*>(smem);
   const int b = blockIdx.z, m0 = blockIdx.y * TM, n0 = blockIdx.x * TN;
   const __half* xb = x + int64_t(b) * p.x_batch_stride;
@@ -86,9 +156,15 @@ __global__ void __launch_bounds__(kPipeThreads)
     if (s < k_tiles) load_stage(s, s * kTileK);
     commit_copies();
   }
+  if constexpr (kNorm) prepare_norm_rows(p, b, norm_rows);  // while the first tiles land
   for (int kt = 0; kt < k_tiles; ++kt) {
     wait_copies<kStages - 2>();  // tile kt has landed (for this thread's copies) ...
     __syncthreads();             // ... for every thread's, and tile kt - 1's stage is free again
+    if constexpr (kNorm) {
+      normalize_tile<TN>(tiles + (kt % kStages) * (L::kStageA + L::kStageB) + L::kStageA, L::kLdb, kt * kTileK, p.k,
+                         norm_rows);
+      __syncthreads();
+    }
     const int next = kt + kStages - 1;
     if (next < k_tiles) load_stage(next % kStages, next * kTileK);
     commit_copies();
@@ -171,8 +247,13 @@ dim3 tiles_grid(const GemmConv& p) {
 
 bool gemm_conv_pipelined_applies(DType dtype, const GemmConv& p, const void* w, const void* x, const void* residual,
                                  const void* y) {
+  if (p.norm.partials && !gemm_norm_applies(p.k, p.n, p.norm.groups)) return false;
   return dtype == DType::kF16 && !p.implicit && p.k % 8 == 0 && p.n % 8 == 0 && p.x_batch_stride % 8 == 0 &&
          aligned16(w) && aligned16(x) && aligned16(residual) && aligned16(y);
+}
+
+bool gemm_norm_applies(int k, int n, int groups) {
+  return k % 8 == 0 && n % 8 == 0 && k <= kMaxGemmNormRows && groups > 0 && k % groups == 0;
 }
 
 void launch_gemm_conv_pipelined(const GemmConv& p, const void* w, const void* x, const void* bias, const void* residual,
@@ -185,10 +266,27 @@ void launch_gemm_conv_pipelined(const GemmConv& p, const void* w, const void* x,
   // 64x64 tiles once they fill the GPU; below that, 32x32 tiles put more multiprocessors to work on
   // the loads, which is what bounds a small GEMM.
   const int64_t big_tiles = int64_t((p.n + 63) / 64) * ((p.m + 63) / 64) * p.batch;
-  if (big_tiles >= multiprocessors())
-    gemm_conv_pipelined_kernel<64, 64><<<tiles_grid<64, 64>(p), kPipeThreads, 0, s>>>(p, ww, xx, bb, rr, yy);
-  else
-    gemm_conv_pipelined_kernel<32, 32><<<tiles_grid<32, 32>(p), kPipeThreads, 0, s>>>(p, ww, xx, bb, rr, yy);
+  const bool shallow = p.k <= 2 * kTileK;
+  const bool norm = p.norm.partials != nullptr;
+  auto go = [&]<int TM, int TN, int kStages>() {
+    if (norm)
+      launch(gemm_conv_pipelined_kernel<TM, TN, kStages, true>, tiles_grid<TM, TN>(p), kPipeThreads, 0, s, p, ww, xx,
+             bb, rr, yy);
+    else
+      launch(gemm_conv_pipelined_kernel<TM, TN, kStages, false>, tiles_grid<TM, TN>(p), kPipeThreads, 0, s, p, ww, xx,
+             bb, rr, yy);
+  };
+  if (big_tiles >= multiprocessors()) {
+    if (shallow)
+      go.template operator()<64, 64, kShallowStages>();
+    else
+      go.template operator()<64, 64, kDeepStages>();
+  } else {
+    if (shallow)
+      go.template operator()<32, 32, kShallowStages>();
+    else
+      go.template operator()<32, 32, kDeepStages>();
+  }
 }
 
 }  // namespace kestrel::cuda

@@ -6,6 +6,7 @@
 #include <cooperative_groups.h>
 
 #include "backend/cuda/device_types.cuh"
+#include "backend/cuda/launch.cuh"
 #include "backend/cuda/welford.cuh"
 
 namespace kestrel::cuda {
@@ -18,6 +19,7 @@ template <typename T>
 __global__ void __cluster_dims__(kClusterBlocks, 1, 1) __launch_bounds__(kClusterThreads)
     norm_cluster_kernel(const T* __restrict__ x, const T* __restrict__ scale, const T* __restrict__ bias,
                         T* __restrict__ y, int c, int64_t spatial, float epsilon, ChannelAffine affine) {
+  await_previous_kernel();
   namespace cg = cooperative_groups;
   cg::cluster_group cluster = cg::this_cluster();
   const int rank = int(cluster.block_rank());
@@ -80,9 +82,8 @@ void launch_instance_norm_single_pass(DType dtype, const void* x, const void* sc
   if (int64_t(n) * c * spatial == 0) return;
   const unsigned blocks = unsigned(int64_t(n) * c * kClusterBlocks);
   dispatch_float(dtype, [&]<typename T>() {
-    norm_cluster_kernel<T><<<blocks, kClusterThreads, 0, s>>>(static_cast<const T*>(x), static_cast<const T*>(scale),
-                                                              static_cast<const T*>(bias), static_cast<T*>(y), c,
-                                                              spatial, epsilon, affine);
+    launch(norm_cluster_kernel<T>, blocks, kClusterThreads, 0, s, static_cast<const T*>(x),
+           static_cast<const T*>(scale), static_cast<const T*>(bias), static_cast<T*>(y), c, spatial, epsilon, affine);
   });
 }
 

@@ -87,9 +87,14 @@ struct Conv2d {
   Activation act = Activation::kNone;
 };
 // Direct convolution, NCHW, float accumulation: y = act(conv(x, w) + bias + residual).
-// bias (length k) and residual (y's shape) may be null.
+// bias (length k) and residual (y's shape) may be null. Depthwise 3x3 and dense convolutions with
+// a short reduction (small_reduction_conv) have kernels of their own.
 void launch_conv2d(DType dtype, const Conv2d& p, const void* x, const void* w, const void* bias,
                    const void* residual, void* y, cudaStream_t stream);
+// One group and C x KH x KW <= kSmallReduction, other than a plain 1x1 (a GEMM): launch_conv2d's
+// small-reduction kernel, which beats im2col + GEMM there (SMAT's RGB stem: 27).
+constexpr int kSmallReduction = 32;
+bool small_reduction_conv(const Conv2d& p);
 // im2col for the GEMM convolution: col[n][c*kh*kw][oh*ow] (zeros where the taps fall in padding).
 void launch_im2col(DType dtype, const Conv2d& p, const void* x, void* col, cudaStream_t stream);
 // In place on y [n, c, spatial]: y = act(y + bias[c] + residual).
@@ -103,12 +108,30 @@ void launch_bias_act(DType dtype, void* y, const void* bias, const void* residua
 // the im2col matrix of the convolution `conv` read straight from its NCHW input (k = c*kh*kw,
 // n = oh*ow; no im2col launch, no scratch). FP16 runs on tensor cores (FP32 accumulation), FP32 on
 // the CUDA cores in FP32 (no TF32, so it matches the CPU reference like cuBLAS does).
+//
+// With `norm.partials`, X_b is normalised while the GEMM loads it (the pipelined kernel only, see
+// gemm_norm_applies): its k rows are `norm.groups` instances of k / groups rows each, whose
+// statistics are the Welford partials that launch_norm_statistics wrote, and element x of row r of
+// instance i becomes (x * g_i + b_i) * channel_scale[r] + channel_bias[r] with g_i = scale[i] *
+// inv_std_i and b_i = bias[i] - mean_i * g_i: the arithmetic of the InstanceNormalization
+// kernels, so the GEMM sees the bits the normalisation layer would have written.
+struct GemmNorm {
+  const void* partials = nullptr;       // null: no normalisation
+  const void* scale = nullptr;          // [groups]
+  const void* bias = nullptr;           // [groups]
+  const void* channel_scale = nullptr;  // [k] or null (GroupNorm's affine as exported)
+  const void* channel_bias = nullptr;   // [k] or null
+  int groups = 1, chunks = 1;           // instances per image, partials per instance
+  float epsilon = 1e-5f;
+};
+constexpr int kMaxGemmNormRows = 512;  // k of a normalised GEMM: its per-row factors live in shared memory
 struct GemmConv {
   int batch = 1, m = 0, n = 0, k = 0;
   int64_t x_batch_stride = 0;
   Activation act = Activation::kNone;
   bool implicit = false;
   Conv2d conv;  // with `implicit`
+  GemmNorm norm;
 };
 void launch_gemm_conv(DType dtype, const GemmConv& p, const void* w, const void* x, const void* bias,
                       const void* residual, void* y, cudaStream_t stream);
@@ -118,6 +141,10 @@ bool gemm_conv_pipelined_applies(DType dtype, const GemmConv& p, const void* w, 
                                  const void* y);
 void launch_gemm_conv_pipelined(const GemmConv& p, const void* w, const void* x, const void* bias, const void* residual,
                                 void* y, cudaStream_t stream);
+// Shapes a normalised GEMM takes (the pointers' alignment is checked at launch by
+// gemm_conv_pipelined_applies): FP16, a 1x1 GEMM with K and N multiples of 8, K <= kMaxGemmNormRows
+// and a multiple of the groups.
+bool gemm_norm_applies(int k, int n, int groups);
 
 // ---------------------------------------------------------------- quantization
 // QuantizeLinear (float32 -> int8/uint8) and DequantizeLinear (int8/uint8/int32 -> float32), per
@@ -155,6 +182,15 @@ struct ChannelAffine {
   int64_t inner = 1, channels = 1;
 };
 int64_t instance_norm_workspace_bytes(int n, int c, int64_t spatial);
+// The two launches of launch_instance_norm_ws one by one: the Welford partials of each instance of
+// [instances, spatial] (norm_chunks(spatial) per instance, into `partials`, the workspace), then
+// the normalisation from them. A GEMM may apply the second itself (GemmNorm).
+int norm_chunks(int64_t spatial);
+void launch_norm_statistics(DType dtype, const void* x, int64_t instances, int64_t spatial, void* partials,
+                            cudaStream_t stream);
+void launch_norm_apply(DType dtype, const void* x, const void* scale, const void* bias, void* y, int n, int c,
+                       int64_t spatial, float epsilon, const void* partials, const ChannelAffine& affine,
+                       cudaStream_t stream);
 void launch_instance_norm_ws(DType dtype, const void* x, const void* scale, const void* bias, void* y, int n, int c,
                              int64_t spatial, float epsilon, void* workspace, const ChannelAffine& affine,
                              cudaStream_t stream);

@@ -34,6 +34,12 @@ int fold_weight_dequantize(ir::Graph& graph);
 // Returns the number lowered.
 int lower_unfold_copies(ir::Graph& graph);
 
+// InstanceNormalization layers whose only reader is a 1x1 convolution (FP16, shapes the pipelined
+// GEMM takes) keep only their statistics launch; the convolution reads the raw tensor and
+// normalises it while loading (lower_norm_into_gemm.cpp). Runs after the FP16 rewrite. Returns
+// the number of normalisations moved into GEMMs.
+int fuse_norm_into_gemm(ir::Graph& graph);
+
 // MobileViTv2's separable attention core (Split -> Softmax -> Mul -> ReduceSum -> Expand -> Relu
 // -> Mul) becomes one kestrel.SeparableAttention layer, through the same rewrite that the CPU
 // backend uses (src/passes/fuse_separable_attention.cpp). The fused layer takes the name and

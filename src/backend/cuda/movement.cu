@@ -1,12 +1,14 @@
 // Data movement kernels: the strided copy behind Transpose, Slice, Expand, Concat, Split and
 // DepthToSpace, and GatherElements.
 #include "backend/cuda/device_types.cuh"
+#include "backend/cuda/launch.cuh"
 
 namespace kestrel::cuda {
 namespace {
 
 template <typename T>
 __global__ void strided_copy_kernel(StridedCopy p, const T* __restrict__ in, T* __restrict__ out) {
+  await_previous_kernel();
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < p.n; i += int64_t(gridDim.x) * blockDim.x) {
     int64_t rest = i, src = p.in_base, dst = p.out_base;
     for (int d = p.rank - 1; d >= 0; --d) {
@@ -22,6 +24,7 @@ __global__ void strided_copy_kernel(StridedCopy p, const T* __restrict__ in, T* 
 template <typename T, typename I>
 __global__ void gather_elements_kernel(GatherElements p, const T* __restrict__ data, const I* __restrict__ index,
                                        T* __restrict__ out) {
+  await_previous_kernel();
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < p.n; i += int64_t(gridDim.x) * blockDim.x) {
     int64_t rest = i, src = 0;
     for (int d = p.rank - 1; d >= 0; --d) {
@@ -43,7 +46,7 @@ __global__ void gather_elements_kernel(GatherElements p, const T* __restrict__ d
 void launch_strided_copy(int element_size, const StridedCopy& p, const void* in, void* out, cudaStream_t s) {
   if (p.n == 0) return;
   dispatch_size(element_size, [&]<typename T>() {
-    strided_copy_kernel<T><<<grid_for(p.n), kThreads, 0, s>>>(p, static_cast<const T*>(in), static_cast<T*>(out));
+    launch(strided_copy_kernel<T>, grid_for(p.n), kThreads, 0, s, p, static_cast<const T*>(in), static_cast<T*>(out));
   });
 }
 
@@ -52,11 +55,11 @@ void launch_gather_elements(int element_size, DType index_type, const GatherElem
   if (p.n == 0) return;
   dispatch_size(element_size, [&]<typename T>() {
     if (index_type == DType::kI64)
-      gather_elements_kernel<T, int64_t><<<grid_for(p.n), kThreads, 0, s>>>(
-          p, static_cast<const T*>(data), static_cast<const int64_t*>(index), static_cast<T*>(out));
+      launch(gather_elements_kernel<T, int64_t>, grid_for(p.n), kThreads, 0, s, p, static_cast<const T*>(data),
+             static_cast<const int64_t*>(index), static_cast<T*>(out));
     else
-      gather_elements_kernel<T, int32_t><<<grid_for(p.n), kThreads, 0, s>>>(
-          p, static_cast<const T*>(data), static_cast<const int32_t*>(index), static_cast<T*>(out));
+      launch(gather_elements_kernel<T, int32_t>, grid_for(p.n), kThreads, 0, s, p, static_cast<const T*>(data),
+             static_cast<const int32_t*>(index), static_cast<T*>(out));
   });
 }
 

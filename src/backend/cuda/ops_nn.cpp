@@ -28,6 +28,7 @@ struct ConvShape {
   bool gemm = false;         // 1x1, stride 1, no padding, one group
   bool im2col = false;       // any other convolution with one group: im2col + GEMM
   bool depthwise3x3 = false;
+  bool small_reduction = false;  // one group, C x KH x KW <= kSmallReduction: a direct kernel
 };
 
 ConvShape conv_shape(const ir::Graph& g, const ir::Node& node) {
@@ -62,7 +63,8 @@ ConvShape conv_shape(const ir::Graph& g, const ir::Node& node) {
   if (node.attrs.get_string(kAttrActivation, "") == "Relu") p.act = Activation::kRelu;
   s.gemm = p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1 && p.ph == 0 && p.pw == 0 && p.groups == 1 &&
            p.oh == p.h && p.ow == p.w;
-  s.im2col = !s.gemm && p.groups == 1;
+  s.small_reduction = !s.gemm && small_reduction_conv(p);
+  s.im2col = !s.gemm && !s.small_reduction && p.groups == 1;
   s.depthwise3x3 = p.groups == p.c && p.groups == p.k && p.kh == 3 && p.kw == 3 && p.dh == 1 && p.dw == 1;
   return s;
 }
@@ -80,16 +82,75 @@ bool fused_gemm(const ir::Graph& g, const ir::Node& node, const ConvShape& s) {
   return g.values[size_t(node.inputs[0])].dtype == DataType::kHALF || macs <= kMaxFloatMacs;
 }
 
+// A Conv that normalises its input itself (fuse_norm_into_gemm): inputs 4..6 (statistics, scale,
+// bias) and optionally 7..8 (the channel affine).
+bool normalises_input(const ir::Node& node) { return node.attrs.has(kAttrNormGroups); }
+
 std::string choose_conv(const ir::Graph& g, const ir::Node& node) {
   KESTREL_CHECK(is_float(g.values[size_t(node.inputs[0])].dtype), "{}: float input expected", ir::describe(node));
   const ConvShape s = conv_shape(g, node);
+  if (normalises_input(node)) {
+    KESTREL_CHECK(s.gemm && g.values[size_t(node.inputs[0])].dtype == DataType::kHALF && has_input(node, 6),
+                  "{}: a normalising convolution must be an FP16 1x1 GEMM", ir::describe(node));
+    return "cuda.norm_gemm_conv";
+  }
   if (s.gemm || s.im2col) {
     const bool epilogue = has_input(node, 2) || has_input(node, 3) || s.p.act != Activation::kNone;
     if (fused_gemm(g, node, s)) return s.gemm ? "cuda.gemm_conv" : "cuda.implicit_gemm_conv";
     const std::string gemm = s.gemm ? "cublas.gemm" : "cuda.im2col+cublas.gemm";
     return epilogue ? gemm + "+cuda.bias_act" : gemm;
   }
+  if (s.small_reduction) return "cuda.conv2d_small_reduction";
   return s.depthwise3x3 ? "cuda.conv2d_depthwise3x3" : "cuda.conv2d_direct";
+}
+
+// The GEMM with the normalisation of its input inside (GemmNorm); where the pipelined kernel does
+// not apply at launch (a bound pointer that is not 16-byte aligned), the statistics are applied
+// into the scratch first and the plain GEMM reads that.
+Launch plan_normalising_gemm(PlanContext& ctx, const ir::Node& node, const ConvShape& s) {
+  const Conv2d p = s.p;
+  const ir::Value& x = ctx.value(node.inputs[0]);
+  const int groups = int(node.attrs.get_int(kAttrNormGroups, 1));
+  const float epsilon = node.attrs.get_float(kAttrNormEpsilon, 1e-5f);
+  const int64_t pixels = int64_t(p.h) * p.w, spatial = int64_t(p.c) / groups * pixels;
+  void* const* px = ctx.slot(node.inputs[0]);
+  void* const* w = ctx.slot(node.inputs[1]);
+  void* const* bias = has_input(node, 2) ? ctx.slot(node.inputs[2]) : nullptr;
+  void* const* residual = has_input(node, 3) ? ctx.slot(node.inputs[3]) : nullptr;
+  void* const* stats = ctx.slot(node.inputs[4]);
+  void* const* scale = ctx.slot(node.inputs[5]);
+  void* const* shift = ctx.slot(node.inputs[6]);
+  void* const* cscale = has_input(node, 7) ? ctx.slot(node.inputs[7]) : nullptr;
+  void* const* cbias = has_input(node, 8) ? ctx.slot(node.inputs[8]) : nullptr;
+  void* const* y = ctx.slot(node.outputs[0]);
+  ctx.need_scratch(size_t(shape_numel(x.shape)) * 2);
+  void** scratch = ctx.scratch;
+  GemmConv g;
+  g.batch = p.n, g.m = p.k, g.n = int(pixels), g.k = p.c;
+  g.x_batch_stride = int64_t(p.c) * pixels;
+  g.act = p.act;
+  g.norm.groups = groups;
+  g.norm.chunks = norm_chunks(spatial);
+  g.norm.epsilon = epsilon;
+  return [=](cudaStream_t st) {
+    GemmConv run = g;
+    run.norm.partials = *stats;
+    run.norm.scale = *scale;
+    run.norm.bias = *shift;
+    run.norm.channel_scale = cscale ? *cscale : nullptr;
+    run.norm.channel_bias = cbias ? *cbias : nullptr;
+    const void* b = bias ? *bias : nullptr;
+    const void* r = residual ? *residual : nullptr;
+    if (gemm_conv_pipelined_applies(DType::kF16, run, *w, *px, r, *y)) {
+      launch_gemm_conv(DType::kF16, run, *w, *px, b, r, *y, st);
+      return;
+    }
+    ChannelAffine affine;
+    if (cscale && cbias) affine = ChannelAffine{*cscale, *cbias, pixels, p.c};
+    launch_norm_apply(DType::kF16, *px, *scale, *shift, *scratch, p.n, groups, spatial, epsilon, *stats, affine, st);
+    run.norm = GemmNorm{};
+    launch_gemm_conv(DType::kF16, run, *w, *scratch, b, r, *y, st);
+  };
 }
 
 Launch plan_conv(PlanContext& ctx, const ir::Node& node) {
@@ -114,6 +175,7 @@ Launch plan_conv(PlanContext& ctx, const ir::Node& node) {
   const cudaDataType type = cuda_type(dtype);
   const bool epilogue = bias || residual || p.act != Activation::kNone;
   const bool im2col = s.im2col;
+  if (normalises_input(node)) return plan_normalising_gemm(ctx, node, s);
   if (fused_gemm(ctx.graph, node, s)) {
     // One kernel: the GEMM with the epilogue, reading the im2col matrix on the fly if needed.
     GemmConv g;
@@ -221,6 +283,7 @@ bool single_pass_norm(const ir::Graph& g, const ir::Node& node) {
 std::string choose_instance_norm(const ir::Graph& g, const ir::Node& node) {
   KESTREL_CHECK(is_float(g.values[size_t(node.inputs[0])].dtype), "{}: float input expected", ir::describe(node));
   KESTREL_CHECK(g.values[size_t(node.inputs[0])].shape.size() >= 2, "{}: rank >= 2 expected", ir::describe(node));
+  if (node.attrs.get_int(kAttrNormStatistics, 0) != 0) return "cuda.norm_statistics";
   return single_pass_norm(g, node) ? "cuda.instance_norm_1pass" : "cuda.instance_norm";
 }
 
@@ -230,6 +293,11 @@ Launch plan_instance_norm(PlanContext& ctx, const ir::Node& node) {
   const int64_t spatial = shape_numel(x.shape) / std::max<int64_t>(1, int64_t(n) * c);
   const float epsilon = node.attrs.get_float("epsilon", 1e-5f);
   const DType dtype = to_dtype(x.dtype);
+  if (node.attrs.get_int(kAttrNormStatistics, 0) != 0) {  // the reading GEMM normalises (fuse_norm_into_gemm)
+    void* const* px = ctx.slot(node.inputs[0]);
+    void* const* stats = ctx.slot(node.outputs[0]);
+    return [=](cudaStream_t s) { launch_norm_statistics(dtype, *px, int64_t(n) * c, spatial, *stats, s); };
+  }
   ctx.need_scratch(size_t(instance_norm_workspace_bytes(n, c, spatial)));
   void* const* px = ctx.slot(node.inputs[0]);
   void* const* scale = ctx.slot(node.inputs[1]);

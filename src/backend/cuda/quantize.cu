@@ -3,6 +3,7 @@
 // reciprocal), rounding half to even, saturation, NaN to 0; so a QDQ graph on the GPU rounds
 // exactly as the CPU reference does.
 #include "backend/cuda/device_types.cuh"
+#include "backend/cuda/launch.cuh"
 
 namespace kestrel::cuda {
 namespace {
@@ -15,10 +16,12 @@ __device__ __forceinline__ int32_t zero_point_at(const Q* zero_points, int64_t c
 template <typename Q>
 __global__ void quantize_kernel(const float* __restrict__ x, const float* __restrict__ scales,
                                 const Q* __restrict__ zero_points, Q* __restrict__ y, QuantAxis a) {
+  await_previous_kernel();
   constexpr float lo = Q(-1) < Q(0) ? -128.f : 0.f, hi = Q(-1) < Q(0) ? 127.f : 255.f;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < a.n; i += int64_t(gridDim.x) * blockDim.x) {
     const int64_t c = a.channels > 1 ? (i / a.inner) % a.channels : 0;
-    float q = rintf(x[i] / scales[a.per_channel_scale ? c : 0]) + float(zero_point_at(zero_points, c, a.per_channel_zp));
+    float q =
+        rintf(x[i] / scales[a.per_channel_scale ? c : 0]) + float(zero_point_at(zero_points, c, a.per_channel_zp));
     if (isnan(q)) q = 0.f;
     y[i] = Q(fminf(fmaxf(q, lo), hi));
   }
@@ -27,6 +30,7 @@ __global__ void quantize_kernel(const float* __restrict__ x, const float* __rest
 template <typename Q>
 __global__ void dequantize_kernel(const Q* __restrict__ x, const float* __restrict__ scales,
                                   const Q* __restrict__ zero_points, float* __restrict__ y, QuantAxis a) {
+  await_previous_kernel();
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < a.n; i += int64_t(gridDim.x) * blockDim.x) {
     const int64_t c = a.channels > 1 ? (i / a.inner) % a.channels : 0;
     y[i] = float(int32_t(x[i]) - zero_point_at(zero_points, c, a.per_channel_zp)) * scales[a.per_channel_scale ? c : 0];
@@ -50,9 +54,8 @@ void launch_quantize_linear(DType q, const QuantAxis& a, const void* x, const vo
   if (a.n == 0) return;
   dispatch_quantized(q, [&]<typename Q>() {
     if constexpr (sizeof(Q) == 1)
-      quantize_kernel<Q><<<grid_for(a.n), kThreads, 0, s>>>(static_cast<const float*>(x),
-                                                           static_cast<const float*>(scales),
-                                                           static_cast<const Q*>(zero_points), static_cast<Q*>(y), a);
+      launch(quantize_kernel<Q>, grid_for(a.n), kThreads, 0, s, static_cast<const float*>(x),
+             static_cast<const float*>(scales), static_cast<const Q*>(zero_points), static_cast<Q*>(y), a);
     else
       throw std::invalid_argument("QuantizeLinear: int8 or uint8 output expected");
   });
@@ -62,8 +65,8 @@ void launch_dequantize_linear(DType q, const QuantAxis& a, const void* x, const 
                               void* y, cudaStream_t s) {
   if (a.n == 0) return;
   dispatch_quantized(q, [&]<typename Q>() {
-    dequantize_kernel<Q><<<grid_for(a.n), kThreads, 0, s>>>(static_cast<const Q*>(x), static_cast<const float*>(scales),
-                                                           static_cast<const Q*>(zero_points), static_cast<float*>(y), a);
+    launch(dequantize_kernel<Q>, grid_for(a.n), kThreads, 0, s, static_cast<const Q*>(x),
+           static_cast<const float*>(scales), static_cast<const Q*>(zero_points), static_cast<float*>(y), a);
   });
 }
 

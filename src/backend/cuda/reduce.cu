@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "backend/cuda/device_types.cuh"
+#include "backend/cuda/launch.cuh"
 #include "backend/cuda/welford.cuh"
 
 namespace kestrel::cuda {
@@ -19,6 +20,7 @@ constexpr int kMaxPartials = 256;
 // Stage 1: moments of one chunk of one instance per block -> partials[instance * chunks + chunk].
 template <typename T>
 __global__ void norm_partials_kernel(const T* __restrict__ x, int64_t spatial, int chunks, Moments* partials) {
+  await_previous_kernel();
   const int64_t instance = blockIdx.x / chunks;
   const int chunk = blockIdx.x % chunks;
   const int64_t begin = chunk * kNormChunk, end = min(spatial, begin + kNormChunk);
@@ -47,6 +49,7 @@ template <typename T>
 __global__ void norm_apply_kernel(const T* __restrict__ x, const T* __restrict__ scale, const T* __restrict__ bias,
                                   T* __restrict__ y, int c, int64_t spatial, int chunks, float epsilon,
                                   const Moments* partials, ChannelAffine affine) {
+  await_previous_kernel();
   const int64_t instance = blockIdx.x / chunks;
   const int chunk = blockIdx.x % chunks;
   __shared__ float s_mean, s_inv;
@@ -83,6 +86,7 @@ __global__ void norm_apply_kernel(const T* __restrict__ x, const T* __restrict__
 // One warp per line when inner == 1 (the contiguous case).
 template <typename T>
 __global__ void softmax_rows_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t rows, int64_t length, bool log) {
+  await_previous_kernel();
   const int64_t row = (blockIdx.x * int64_t(blockDim.x) + threadIdx.x) / 32;
   const int lane = threadIdx.x & 31;
   if (row >= rows) return;
@@ -105,6 +109,7 @@ __global__ void softmax_rows_kernel(const T* __restrict__ x, T* __restrict__ y, 
 template <typename T>
 __global__ void softmax_lines_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t outer, int64_t length,
                                      int64_t inner, bool log) {
+  await_previous_kernel();
   const int64_t line = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (line >= outer * inner) return;
   const int64_t o = line / inner, in = line % inner;
@@ -180,6 +185,7 @@ __device__ __forceinline__ void store_acc(T* p, int64_t i, Acc<T> v) {
 // LogSumExp is computed as max + log(sum(exp(x - max))) in its own kernel below.
 template <ReduceOp OP, typename T>
 __global__ void reduce_rows_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t rows, int64_t length) {
+  await_previous_kernel();
   using A = Acc<T>;
   using R = Reducer<OP, A>;
   const int64_t row = (blockIdx.x * int64_t(blockDim.x) + threadIdx.x) / 32;
@@ -194,6 +200,7 @@ __global__ void reduce_rows_kernel(const T* __restrict__ x, T* __restrict__ y, i
 template <ReduceOp OP, typename T>
 __global__ void reduce_lines_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t outer, int64_t length,
                                     int64_t inner) {
+  await_previous_kernel();
   using A = Acc<T>;
   using R = Reducer<OP, A>;
   const int64_t line = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
@@ -207,6 +214,7 @@ __global__ void reduce_lines_kernel(const T* __restrict__ x, T* __restrict__ y, 
 template <typename T>
 __global__ void log_sum_exp_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t outer, int64_t length,
                                    int64_t inner) {
+  await_previous_kernel();
   const int64_t line = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (line >= outer * inner) return;
   const int64_t o = line / inner, in = line % inner;
@@ -224,13 +232,13 @@ void reduce_dispatch(DType dtype, const void* x, void* y, int64_t outer, int64_t
     T* out = static_cast<T*>(y);
     if constexpr (OP == ReduceOp::kLogSumExp) {
       if constexpr (IsFloatStorage<T>::value)
-        log_sum_exp_kernel<T><<<grid_for(outer * inner), kThreads, 0, s>>>(in, out, outer, length, inner);
+        launch(log_sum_exp_kernel<T>, grid_for(outer * inner), kThreads, 0, s, in, out, outer, length, inner);
       else
         throw std::runtime_error("ReduceLogSumExp: float input expected");
     } else if (inner == 1) {
-      reduce_rows_kernel<OP, T><<<grid_for(outer * 32), kThreads, 0, s>>>(in, out, outer, length);
+      launch(reduce_rows_kernel<OP, T>, grid_for(outer * 32), kThreads, 0, s, in, out, outer, length);
     } else {
-      reduce_lines_kernel<OP, T><<<grid_for(outer * inner), kThreads, 0, s>>>(in, out, outer, length, inner);
+      launch(reduce_lines_kernel<OP, T>, grid_for(outer * inner), kThreads, 0, s, in, out, outer, length, inner);
     }
   });
 }
@@ -238,6 +246,7 @@ void reduce_dispatch(DType dtype, const void* x, void* y, int64_t outer, int64_t
 template <typename T>
 __global__ void argmax_kernel(const T* __restrict__ x, int64_t* __restrict__ y, int64_t outer, int64_t length,
                               int64_t inner, bool is_min, bool select_last) {
+  await_previous_kernel();
   const int64_t line = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (line >= outer * inner) return;
   const int64_t o = line / inner, in = line % inner;
@@ -277,6 +286,7 @@ template <typename T>
 __global__ void __launch_bounds__(kArgmaxBlockThreads)
     argmax_block_kernel(const T* __restrict__ x, int64_t* __restrict__ y, int64_t length, int64_t inner, bool is_min,
                         bool select_last) {
+  await_previous_kernel();
   using A = Acc<T>;
   __shared__ A s_value[kArgmaxBlockThreads];
   __shared__ int64_t s_index[kArgmaxBlockThreads];
@@ -312,24 +322,44 @@ __global__ void __launch_bounds__(kArgmaxBlockThreads)
 }  // namespace
 
 int64_t instance_norm_workspace_bytes(int n, int c, int64_t spatial) {
+  return int64_t(n) * c * norm_chunks(spatial) * int64_t(sizeof(Moments));
+}
+
+int norm_chunks(int64_t spatial) {
   const int64_t chunks = (spatial + kNormChunk - 1) / kNormChunk;
-  return int64_t(n) * c * (chunks < 1 ? 1 : chunks) * int64_t(sizeof(Moments));
+  if (chunks > int64_t(kMaxPartials) * 64) throw std::runtime_error("InstanceNormalization: instance too large");
+  return int(chunks < 1 ? 1 : chunks);
+}
+
+void launch_norm_statistics(DType dtype, const void* x, int64_t instances, int64_t spatial, void* partials,
+                            cudaStream_t s) {
+  if (instances * spatial == 0) return;
+  const int chunks = norm_chunks(spatial);
+  const unsigned blocks = unsigned(instances * chunks);
+  dispatch_float(dtype, [&]<typename T>() {
+    launch(norm_partials_kernel<T>, blocks, kNormThreads, 0, s, static_cast<const T*>(x), spatial, chunks,
+           static_cast<Moments*>(partials));
+  });
+}
+
+void launch_norm_apply(DType dtype, const void* x, const void* scale, const void* bias, void* y, int n, int c,
+                       int64_t spatial, float epsilon, const void* partials, const ChannelAffine& affine,
+                       cudaStream_t s) {
+  if (int64_t(n) * c * spatial == 0) return;
+  const int chunks = norm_chunks(spatial);
+  const unsigned blocks = unsigned(int64_t(n) * c * chunks);
+  dispatch_float(dtype, [&]<typename T>() {
+    launch(norm_apply_kernel<T>, blocks, kNormThreads, 0, s, static_cast<const T*>(x), static_cast<const T*>(scale),
+           static_cast<const T*>(bias), static_cast<T*>(y), c, spatial, chunks, epsilon,
+           static_cast<const Moments*>(partials), affine);
+  });
 }
 
 void launch_instance_norm_ws(DType dtype, const void* x, const void* scale, const void* bias, void* y, int n, int c,
                              int64_t spatial, float epsilon, void* workspace, const ChannelAffine& affine,
                              cudaStream_t s) {
-  if (int64_t(n) * c * spatial == 0) return;
-  int chunks = int((spatial + kNormChunk - 1) / kNormChunk);
-  if (chunks > kMaxPartials * 64) throw std::runtime_error("InstanceNormalization: instance too large");
-  const unsigned blocks = unsigned(int64_t(n) * c * chunks);
-  auto* partials = static_cast<Moments*>(workspace);
-  dispatch_float(dtype, [&]<typename T>() {
-    norm_partials_kernel<T><<<blocks, kNormThreads, 0, s>>>(static_cast<const T*>(x), spatial, chunks, partials);
-    norm_apply_kernel<T><<<blocks, kNormThreads, 0, s>>>(static_cast<const T*>(x), static_cast<const T*>(scale),
-                                                         static_cast<const T*>(bias), static_cast<T*>(y), c, spatial,
-                                                         chunks, epsilon, partials, affine);
-  });
+  launch_norm_statistics(dtype, x, int64_t(n) * c, spatial, workspace, s);
+  launch_norm_apply(dtype, x, scale, bias, y, n, c, spatial, epsilon, workspace, affine, s);
 }
 
 void launch_softmax(DType dtype, const void* x, void* y, int64_t outer, int64_t length, int64_t inner, bool log,
@@ -337,11 +367,11 @@ void launch_softmax(DType dtype, const void* x, void* y, int64_t outer, int64_t 
   if (outer * length * inner == 0) return;
   dispatch_float(dtype, [&]<typename T>() {
     if (inner == 1)
-      softmax_rows_kernel<T><<<grid_for(outer * 32), kThreads, 0, s>>>(static_cast<const T*>(x), static_cast<T*>(y),
-                                                                       outer, length, log);
+      launch(softmax_rows_kernel<T>, grid_for(outer * 32), kThreads, 0, s, static_cast<const T*>(x), static_cast<T*>(y),
+             outer, length, log);
     else
-      softmax_lines_kernel<T><<<grid_for(outer * inner), kThreads, 0, s>>>(static_cast<const T*>(x),
-                                                                           static_cast<T*>(y), outer, length, inner, log);
+      launch(softmax_lines_kernel<T>, grid_for(outer * inner), kThreads, 0, s, static_cast<const T*>(x),
+             static_cast<T*>(y), outer, length, inner, log);
   });
 }
 
@@ -369,11 +399,11 @@ void launch_argmax(DType dtype, const void* x, int64_t* y, int64_t outer, int64_
   const bool per_block = outer * inner <= 1024 && length >= 64;
   dispatch_numeric(dtype, [&]<typename T>() {
     if (per_block)
-      argmax_block_kernel<T><<<unsigned(outer * inner), kArgmaxBlockThreads, 0, s>>>(static_cast<const T*>(x), y, length,
-                                                                                     inner, is_min, select_last);
+      launch(argmax_block_kernel<T>, unsigned(outer * inner), kArgmaxBlockThreads, 0, s, static_cast<const T*>(x), y,
+             length, inner, is_min, select_last);
     else
-      argmax_kernel<T><<<grid_for(outer * inner), kThreads, 0, s>>>(static_cast<const T*>(x), y, outer, length, inner,
-                                                                    is_min, select_last);
+      launch(argmax_kernel<T>, grid_for(outer * inner), kThreads, 0, s, static_cast<const T*>(x), y, outer, length,
+             inner, is_min, select_last);
   });
 }
 

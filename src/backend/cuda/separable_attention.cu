@@ -6,6 +6,7 @@
 #include <cfloat>
 
 #include "backend/cuda/device_types.cuh"
+#include "backend/cuda/launch.cuh"
 
 namespace kestrel::cuda {
 namespace {
@@ -40,6 +41,7 @@ __device__ float block_reduce(float v, float* scratch) {
 template <typename T>
 __global__ void __launch_bounds__(kAttentionThreads)
     separable_attention_kernel(SeparableAttentionShape p, const T* __restrict__ qkv, T* __restrict__ y) {
+  await_previous_kernel();
   extern __shared__ float weights[];  // p.tokens softmax numerators
   __shared__ float scratch[32];
   const int position = blockIdx.y, b = blockIdx.z;
@@ -87,8 +89,8 @@ void launch_separable_attention(DType dtype, const SeparableAttentionShape& p, c
                   unsigned(p.batch));
   const size_t shared = size_t(p.tokens) * sizeof(float);
   dispatch_float(dtype, [&]<typename T>() {
-    separable_attention_kernel<T><<<grid, kAttentionThreads, shared, s>>>(p, static_cast<const T*>(qkv),
-                                                                         static_cast<T*>(y));
+    launch(separable_attention_kernel<T>, grid, kAttentionThreads, shared, s, p, static_cast<const T*>(qkv),
+           static_cast<T*>(y));
   });
 }
 

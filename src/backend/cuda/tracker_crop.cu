@@ -5,6 +5,7 @@
 // host code (x86-64 without -mfma) never does.
 #include <cuda_fp16.h>
 
+#include "backend/cuda/launch.cuh"
 #include "backend/cuda/tracker_crop.h"
 
 namespace kestrel::cuda {
@@ -46,6 +47,7 @@ __device__ inline __half to_output<__half>(float v) { return __float2half_rn(v);
 // blockIdx.y: the job; x threads: output pixels of that job.
 template <typename T>
 __global__ void crop_kernel(const KestrelGpuCropJob* __restrict__ jobs, int out_size) {
+  await_previous_kernel();
   const KestrelGpuCropJob job = jobs[blockIdx.y];
   const int64_t plane = int64_t(out_size) * out_size;
   const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -82,9 +84,9 @@ cudaError_t launch_tracker_crop(const KestrelGpuCropJob* jobs, int32_t job_count
   const int64_t plane = int64_t(out_size) * out_size;
   const dim3 grid(unsigned((plane + kThreads - 1) / kThreads), unsigned(job_count));
   if (out_type == KESTREL_GPU_CROP_FLOAT16)
-    crop_kernel<__half><<<grid, kThreads, 0, stream>>>(jobs, out_size);
+    launch(crop_kernel<__half>, grid, kThreads, 0, stream, jobs, out_size);
   else if (out_type == KESTREL_GPU_CROP_FLOAT32)
-    crop_kernel<float><<<grid, kThreads, 0, stream>>>(jobs, out_size);
+    launch(crop_kernel<float>, grid, kThreads, 0, stream, jobs, out_size);
   else
     return cudaErrorInvalidValue;
   return cudaGetLastError();
