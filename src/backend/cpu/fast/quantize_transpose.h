@@ -20,6 +20,12 @@ void quantize_to_channels_last_avx512(const float* x, void* y, bool is_uint8, in
 // transpose (source and destination in the same layout). Needs AVX-512.
 void quantize_contiguous_avx512(const float* x, void* y, bool is_uint8, float scale, int64_t begin, int64_t end);
 
+// y[i] = QuantizeLinear(act(t[i] + r[i]), scale, 0) for i in [begin, end): an int8 layer's float
+// accumulator, its residual added and its activation applied, requantized in one sweep (same
+// layouts). activation: 0 none, 1 Relu, 2 Clip to [lo, hi]. Needs AVX-512.
+void add_activate_quantize_avx512(const float* t, const float* r, void* y, bool is_uint8, float scale, int activation,
+                                  float lo, float hi, int64_t begin, int64_t end);
+
 // y[c * pixels + p] = act(t[p * channels + c] + r[c * pixels + p]) for p in [p_begin, p_end), one
 // image: t is [pixels, channels] float, y and r (nullptr: no residual) [channels, pixels].
 // activation: 0 none, 1 Relu, 2 Clip to [lo, hi]. Needs AVX-512, like the above.

@@ -173,4 +173,24 @@ void quantize_contiguous_avx512(const float* x, void* y, bool is_uint8, float sc
     out[i] = is_uint8 ? quant::quantize_value<uint8_t>(x[i], scale, 0) : uint8_t(quant::quantize_value<int8_t>(x[i], scale, 0));
 }
 
+void add_activate_quantize_avx512(const float* t, const float* r, void* y, bool is_uint8, float scale, int activation,
+                                  float lo, float hi, int64_t begin, int64_t end) {
+  const __m512 vs = _mm512_set1_ps(scale);
+  const __m512 vlo = _mm512_set1_ps(activation == 1 ? 0.f : lo), vhi = _mm512_set1_ps(hi);
+  auto* out = static_cast<uint8_t*>(y);
+  alignas(64) float sum[16];
+  int64_t i = begin;
+  for (; i + 16 <= end; i += 16) {
+    __m512 v = _mm512_add_ps(_mm512_loadu_ps(t + i), _mm512_loadu_ps(r + i));
+    if (activation != 0) v = _mm512_max_ps(v, vlo);
+    if (activation == 2) v = _mm512_min_ps(v, vhi);
+    _mm512_store_ps(sum, v);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), quantize16(sum, vs, is_uint8));
+  }
+  for (; i < end; ++i) {
+    const float v = activate(t[i] + r[i], activation, lo, hi);
+    out[i] = is_uint8 ? quant::quantize_value<uint8_t>(v, scale, 0) : uint8_t(quant::quantize_value<int8_t>(v, scale, 0));
+  }
+}
+
 }  // namespace kestrel::cpu::fast
