@@ -16,6 +16,7 @@
 
 #include "backend/cuda/device_types.cuh"
 #include "backend/cuda/launch.cuh"
+#include "backend/cuda/wmma_accumulators.cuh"
 
 namespace kestrel::cuda {
 namespace {
@@ -69,11 +70,8 @@ __global__ void __launch_bounds__(kHalfThreads)
   const __half* xb = x + int64_t(b) * p.x_batch_stride;
   const int warp = threadIdx.x / 32;
   const int wm = (warp / 2) * (TM / 2), wn = (warp % 2) * (TN / 2);
-  wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[FI][FJ];
-#pragma unroll
-  for (int i = 0; i < FI; ++i)
-#pragma unroll
-    for (int j = 0; j < FJ; ++j) wmma::fill_fragment(acc[i][j], 0.f);
+  Accumulator acc[FI][FJ];
+  zero_accumulators(acc);
   const __half zero = __float2half_rn(0.f);
   for (int k0 = 0; k0 < p.k; k0 += kHalfTileK) {
     // Out-of-range rows and columns load zeros, so partial tiles need no special case below.
@@ -103,11 +101,7 @@ __global__ void __launch_bounds__(kHalfThreads)
     }
     __syncthreads();
   }
-#pragma unroll
-  for (int i = 0; i < FI; ++i)
-#pragma unroll
-    for (int j = 0; j < FJ; ++j)
-      wmma::store_matrix_sync(sc + (wm + 16 * i) * LDC + wn + 16 * j, acc[i][j], LDC, wmma::mem_row_major);
+  store_accumulators(sc, LDC, wm, wn, acc);
   __syncthreads();
   // Consecutive threads take consecutive pixels: coalesced residual reads and output writes.
   for (int i = threadIdx.x; i < TM * TN; i += kHalfThreads) {

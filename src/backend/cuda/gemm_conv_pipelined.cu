@@ -12,6 +12,7 @@
 
 #include "backend/cuda/device_types.cuh"
 #include "backend/cuda/launch.cuh"
+#include "backend/cuda/wmma_accumulators.cuh"
 #include "backend/cuda/welford.cuh"
 
 namespace kestrel::cuda {
@@ -145,11 +146,8 @@ __global__ void __launch_bounds__(kPipeThreads)
 
   const int warp = threadIdx.x / 32;
   const int wm = (warp / 2) * (TM / 2), wn = (warp % 2) * (TN / 2);
-  wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[FI][FJ];
-#pragma unroll
-  for (int i = 0; i < FI; ++i)
-#pragma unroll
-    for (int j = 0; j < FJ; ++j) wmma::fill_fragment(acc[i][j], 0.f);
+  Accumulator acc[FI][FJ];
+  zero_accumulators(acc);
 
   const int k_tiles = (p.k + kTileK - 1) / kTileK;
   for (int s = 0; s < kStages - 1; ++s) {  // one commit group per stage, empty past the end
@@ -188,11 +186,7 @@ __global__ void __launch_bounds__(kPipeThreads)
   __syncthreads();  // every warp is done with the tiles: the accumulators may reuse their memory
 
   float* const sc = reinterpret_cast<float*>(smem);
-#pragma unroll
-  for (int i = 0; i < FI; ++i)
-#pragma unroll
-    for (int j = 0; j < FJ; ++j)
-      wmma::store_matrix_sync(sc + (wm + 16 * i) * L::kLdc + wn + 16 * j, acc[i][j], L::kLdc, wmma::mem_row_major);
+  store_accumulators(sc, L::kLdc, wm, wn, acc);
   __syncthreads();
 
   // Eight consecutive pixels per thread: 16-byte residual reads and output writes, coalesced.

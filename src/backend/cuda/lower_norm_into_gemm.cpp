@@ -3,6 +3,7 @@
 // the GEMM read it back. Here the InstanceNormalization layer keeps only its first launch (the
 // Welford partials of each instance, a few bytes per 1024 elements) and the GEMM normalises the
 // raw tensor as its tiles land in shared memory (GemmNorm in kernels.h).
+#include "backend/cuda/copy_maps.h"
 #include "backend/cuda/cuda_ops.h"
 #include "backend/cuda/lowering.h"
 #include "ir/shape_utils.h"
@@ -21,11 +22,6 @@ bool is_plain_1x1(const ir::Graph& graph, const ir::Node& conv) {
     if (v != 0) return false;
   const std::string auto_pad = conv.attrs.get_string("auto_pad", "NOTSET");
   return auto_pad == "NOTSET" || auto_pad == "VALID";
-}
-
-bool is_view(const ir::Node& node) {
-  return node.domain.empty() && (node.op_type == "Reshape" || node.op_type == "Flatten" || node.op_type == "Squeeze" ||
-                                 node.op_type == "Unsqueeze" || node.op_type == "Identity");
 }
 
 }  // namespace
@@ -54,7 +50,7 @@ int fuse_norm_into_gemm(ir::Graph& graph) {
       source = raw;
     } else if (producer[size_t(raw)] >= 0) {
       const ir::Node& view = graph.nodes[size_t(producer[size_t(raw)])];
-      if (is_view(view) && graph.values[size_t(view.inputs[0])].shape == y.shape) source = view.inputs[0];
+      if (is_reshape_like(view) && graph.values[size_t(view.inputs[0])].shape == y.shape) source = view.inputs[0];
     }
     if (source < 0 || graph.values[size_t(source)].constant) continue;
     const int64_t n = y.shape[0], k = y.shape[1], pixels = y.shape[2] * y.shape[3], groups = x.shape[1];
