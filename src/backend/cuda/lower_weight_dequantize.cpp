@@ -1,29 +1,13 @@
 // The weight-dequantize lowering (lowering.h): DequantizeLinear of a constant (an INT8 weight of a
 // QDQ model, kept int8 in the engine file) becomes the float constant it computes, once when the
-// context is created, instead of a kernel in every inference. The values are the reference's
-// (quant::dequantize_value), so the float layers read exactly what the CPU reference reads.
+// context is created, instead of a kernel in every inference. The CPU reference kernel computes
+// them, so the float layers read exactly what the CPU reference reads.
+#include "backend/cpu/reference/kernel_registry.h"
 #include "backend/cuda/cuda_ops.h"
 #include "backend/cuda/lowering.h"
 #include "passes/rewrite_utils.h"
-#include "quant/int8_math.h"
 
 namespace kestrel::cuda {
-namespace {
-
-template <typename Q>
-Tensor dequantized(const Tensor& q, const Tensor& scales, const Tensor* zero_points, const QuantAxis& a) {
-  Tensor out(DataType::kFLOAT, q.shape());
-  const Q* in = q.data<Q>();
-  float* y = out.data<float>();
-  for (int64_t i = 0; i < a.n; ++i) {
-    const int64_t c = a.channels > 1 ? (i / a.inner) % a.channels : 0;
-    const int32_t zp = zero_points ? int32_t(zero_points->int_at(a.per_channel_zp ? c : 0)) : 0;
-    y[i] = quant::dequantize_value<Q>(in[i], scales.data<float>()[a.per_channel_scale ? c : 0], zp);
-  }
-  return out;
-}
-
-}  // namespace
 
 int fold_weight_dequantize(ir::Graph& graph) {
   int folded = 0;
@@ -42,11 +26,8 @@ int fold_weight_dequantize(ir::Graph& graph) {
       continue;
     const QuantAxis a = quant_axis(graph, dq, dq.inputs[0]);
     if (a.per_channel_scale && a.channels != s.constant->numel()) continue;  // the kernel's check names the layer
-    const Tensor* zps = zp ? &*zp->constant : nullptr;
-    Tensor values = x.dtype == DataType::kINT8 ? dequantized<int8_t>(*x.constant, *s.constant, zps, a)
-                                               : dequantized<uint8_t>(*x.constant, *s.constant, zps, a);
-    ir::Value& out = graph.values[size_t(dq.outputs[0])];
-    out.constant = std::move(values);
+    std::vector<Tensor> values = cpu::evaluate_node(dq, {&*x.constant, &*s.constant, zp ? &*zp->constant : nullptr});
+    graph.values[size_t(dq.outputs[0])].constant = std::move(values[0]);
     removed[n] = true;
     ++folded;
   }

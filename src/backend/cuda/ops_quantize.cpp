@@ -31,13 +31,10 @@ void check_common(const ir::Graph& g, const ir::Node& node, int data_value, Data
   const ir::Value& scale = g.values[size_t(node.inputs.at(1))];
   KESTREL_CHECK(scale.dtype == DataType::kFLOAT, "{}: float32 scales expected on CUDA, got {}", ir::describe(node),
                 dtype_name(scale.dtype));
-  const Shape& shape = g.values[size_t(data_value)].shape;
   const int64_t scales = shape_numel(scale.shape);
-  if (scales > 1) {
-    const int axis = ir::normalize_axis(node.attrs.get_int("axis", 1), int(shape.size()));
-    KESTREL_CHECK(shape[size_t(axis)] == scales, "{}: {} scales for axis {} of {}", ir::describe(node), scales, axis,
-                  shape_str(shape));
-  }
+  const QuantAxis a = quant_axis(g, node, data_value);
+  KESTREL_CHECK(!a.per_channel_scale || a.channels == scales, "{}: {} scales for axis {} of {}", ir::describe(node),
+                scales, node.attrs.get_int("axis", 1), shape_str(g.values[size_t(data_value)].shape));
   if (has_input(node, 2)) {
     const ir::Value& zp = g.values[size_t(node.inputs[2])];
     KESTREL_CHECK(zp.dtype == quantized, "{}: zero point of type {} for {} data", ir::describe(node),
