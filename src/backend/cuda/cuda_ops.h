@@ -86,6 +86,9 @@ constexpr const char* kAttrNormGroups = "kestrel_norm_groups";
 constexpr const char* kAttrNormEpsilon = "kestrel_norm_epsilon";
 
 // Helpers for planners.
+// The 2-D geometry of a Conv-like node (X input 0, W input 1; strides, pads, dilations, group,
+// auto_pad), without the activation (ops_nn.cpp).
+Conv2d conv_geometry(const ir::Graph& graph, const ir::Node& node);
 // How the scales (input 1) and zero points (input 2) of a QuantizeLinear / DequantizeLinear
 // follow its data tensor `data_value`: one value, or one per channel of `axis` (ops_quantize.cpp).
 QuantAxis quant_axis(const ir::Graph& graph, const ir::Node& node, int data_value);

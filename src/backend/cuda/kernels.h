@@ -95,7 +95,8 @@ void launch_conv2d(DType dtype, const Conv2d& p, const void* x, const void* w, c
 // small-reduction kernel, which beats im2col + GEMM there (SMAT's RGB stem: 27).
 constexpr int kSmallReduction = 32;
 bool small_reduction_conv(const Conv2d& p);
-// im2col for the GEMM convolution: col[n][c*kh*kw][oh*ow] (zeros where the taps fall in padding).
+// im2col for the GEMM convolution: col[n][c*kh*kw][oh*ow] (zeros where the taps fall in padding);
+// float32/float16, and int8/uint8 for the integer convolutions.
 void launch_im2col(DType dtype, const Conv2d& p, const void* x, void* col, cudaStream_t stream);
 // In place on y [n, c, spatial]: y = act(y + bias[c] + residual).
 void launch_bias_act(DType dtype, void* y, const void* bias, const void* residual, int n, int c, int64_t spatial,
@@ -147,16 +148,44 @@ void launch_gemm_conv_pipelined(const GemmConv& p, const void* w, const void* x,
 bool gemm_norm_applies(int k, int n, int groups);
 
 // ---------------------------------------------------------------- quantization
-// QuantizeLinear (float32 -> int8/uint8) and DequantizeLinear (int8/uint8/int32 -> float32), per
-// tensor or per axis: element i uses scale and zero point (i / inner) % channels (quantize.cu).
+// QuantizeLinear (float32/float16 `f` -> int8/uint8) and DequantizeLinear (int8/uint8/int32 ->
+// float32/float16 `f`), per tensor or per axis: element i uses scale and zero point
+// (i / inner) % channels (quantize.cu). Scales are float32.
 struct QuantAxis {
   int64_t n = 0, inner = 1, channels = 1;
   bool per_channel_scale = false, per_channel_zp = false;  // else one value
 };
-void launch_quantize_linear(DType q, const QuantAxis& axis, const void* x, const void* scales, const void* zero_points,
-                            void* y, cudaStream_t stream);
-void launch_dequantize_linear(DType q, const QuantAxis& axis, const void* x, const void* scales,
+void launch_quantize_linear(DType q, DType f, const QuantAxis& axis, const void* x, const void* scales,
+                            const void* zero_points, void* y, cudaStream_t stream);
+void launch_dequantize_linear(DType q, DType f, const QuantAxis& axis, const void* x, const void* scales,
                               const void* zero_points, void* y, cudaStream_t stream);
+
+// ---------------------------------------------------------------- integer convolution
+// kestrel.QConv (src/ir/ops/qconv.cpp) on integers (qconv.cu): int8 or uint8 X (one scale, zero
+// point 0) and int8 W, accumulated exactly in int32, then once per output
+//   f = act(acc * x_scale * w_scale[m] + bias[m] + residual)
+// written as float32/float16, or requantized as QuantizeLinear(f, y_scale) does (division, half to
+// even, saturation, NaN to 0) into int8/uint8. bias (float32) and residual (the output's shape,
+// float32 or float16) may be null; w_scale has one value or one per output channel.
+struct QConv {
+  Conv2d conv;  // shapes, strides, pads, groups and the activation
+  float x_scale = 1.f;
+  float y_scale = 0.f;  // 0: float output
+  bool per_channel_scale = false;
+  DType x = DType::kI8, y = DType::kF32, residual = DType::kF32;
+};
+enum class QConvKernel : uint8_t {
+  kGemm,        // 1x1, stride 1, no padding, one group: one tensor-core GEMM (int8 X, K and N % 16 == 0)
+  kIm2colGemm,  // other one-group convolutions: an int8 im2col, then that GEMM
+  kDirect       // everything else (depthwise, grouped, uint8 X, other sizes): one thread per output
+};
+QConvKernel choose_qconv_kernel(const QConv& p);
+const char* qconv_kernel_name(QConvKernel kernel);
+// Device scratch the kernel needs (the im2col matrix), in bytes.
+size_t qconv_scratch_bytes(const QConv& p, QConvKernel kernel);
+// Takes the direct kernel where a pointer is not 16-byte aligned for the GEMM's vector copies.
+void launch_qconv(const QConv& p, QConvKernel kernel, const void* x, const void* w, const void* w_scale,
+                  const void* bias, const void* residual, void* y, void* scratch, cudaStream_t stream);
 
 // ---------------------------------------------------------------- fused attention
 // kestrel.SeparableAttention (src/ir/ops/fused.cpp) on QKV [batch, 1 + 2C, positions, tokens]:
