@@ -396,24 +396,6 @@ TEST(CudaFusion, NormalisationInsideTheGemm) {
   }
 }
 
-// MobileViTv2's separable attention core as exported: qkv split, softmax over tokens, weighted key
-// sum, expand, ReLU(value) x context.
-GraphBuilder separable_attention_graph(int64_t batch, int64_t channels, int64_t positions, int64_t tokens,
-                                       uint32_t seed) {
-  GraphBuilder b;
-  const int qkv = b.input("qkv", random_tensor({batch, 1 + 2 * channels, positions, tokens}, seed));
-  Tensor split(DataType::kINT64, {3});
-  split.data<int64_t>()[0] = 1, split.data<int64_t>()[1] = channels, split.data<int64_t>()[2] = channels;
-  const auto parts = b.node("Split", {qkv, b.constant("split", split)}, 3, attrs({{"axis", int64_t(1)}}));
-  const int scores = b.one("Softmax", {parts[0]}, attrs({{"axis", int64_t(-1)}}));
-  const int weighted = b.one("Mul", {parts[1], scores});
-  const int context = b.one("ReduceSum", {weighted, b.constant("axes", int64_tensor({1}, {-1}))}, attrs({{"keepdims", int64_t(1)}}));
-  const int expanded =
-      b.one("Expand", {context, b.constant("shape", int64_tensor({4}, {batch, channels, positions, tokens}))});
-  const int value = b.one("Relu", {parts[2]});
-  b.output(b.one("Mul", {value, expanded}));
-  return b;
-}
 
 TEST(CudaKernels, SeparableAttentionPieces) {
   KESTREL_REQUIRE_GPU();

@@ -57,6 +57,40 @@ GraphBuilder qdq_conv(const QdqConvCase& c) {
   return b;
 }
 
+// GroupNorm-like InstanceNormalization whose output is quantized for a QDQ 1x1 convolution, the
+// pattern of SMAT's transformer blocks: norm -> Q -> DQ -> Conv -> Q -> DQ.
+GraphBuilder norm_then_qdq_conv(Shape x, int64_t out_channels, uint32_t seed) {
+  GraphBuilder b;
+  const int xi = b.input("x", random_tensor(x, seed, -2.f, 3.f));
+  const int norm = b.one("InstanceNormalization", {xi, b.constant("g", random_tensor({x[1]}, seed + 1, 0.5f, 1.5f)),
+                                                   b.constant("b", random_tensor({x[1]}, seed + 2, -0.3f, 0.3f))});
+  const int ns = b.constant("n_scale", scalar_tensor(DataType::kFLOAT, 4.0 / 127));
+  const int nz = b.constant("n_zero", scalar_tensor(DataType::kINT8, 0));
+  const int nd = b.one("DequantizeLinear", {b.one("QuantizeLinear", {norm, ns, nz}), ns, nz});
+  Tensor w(DataType::kINT8, {out_channels, x[1], 1, 1});
+  std::mt19937 rng(seed + 3);
+  for (int64_t i = 0; i < w.numel(); ++i) w.data<int8_t>()[i] = int8_t(int(rng() % 255) - 127);
+  const int wd = b.one("DequantizeLinear", {b.constant("w", w), b.constant("w_scale", random_tensor({out_channels}, seed + 4, 1e-3f, 3e-3f)),
+                                            b.constant("w_zero", Tensor(DataType::kINT8, {out_channels}))},
+                       attrs({{"axis", int64_t(0)}}));
+  const int y = b.one("Conv", {nd, wd}, conv_attrs(1, 1, 0, 1));
+  const int ys = b.constant("y_scale", scalar_tensor(DataType::kFLOAT, kYScale));
+  const int yz = b.constant("y_zero", scalar_tensor(DataType::kINT8, 0));
+  b.output(b.one("DequantizeLinear", {b.one("QuantizeLinear", {y, ys, yz}), ys, yz}));
+  return b;
+}
+
+// The separable attention core with its output quantized (the next layer's Q/DQ).
+GraphBuilder quantized_attention(int64_t batch, int64_t channels, int64_t positions, int64_t tokens, uint32_t seed) {
+  GraphBuilder b = separable_attention_graph(batch, channels, positions, tokens, seed);
+  const int y = b.g.outputs.back();
+  b.g.outputs.pop_back();
+  const int ys = b.constant("y_scale", scalar_tensor(DataType::kFLOAT, 1.0 / 64));
+  const int yz = b.constant("y_zero", scalar_tensor(DataType::kINT8, 0));
+  b.output(b.one("DequantizeLinear", {b.one("QuantizeLinear", {y, ys, yz}), ys, yz}));
+  return b;
+}
+
 ir::Graph lowered(const GraphBuilder& b, bool fp16) {
   ir::Graph g = b.g;
   passes::optimize(g);
@@ -135,6 +169,28 @@ TEST(CudaLowering, IntegerConvolutionLayersAreNamedInTheEngine) {
   EXPECT_EQ(counts["cuda.dequantize_linear"], 1);
 }
 
+// The quantizer between a normalisation and a quantized convolution goes into the norm kernel.
+TEST(CudaLowering, NormalisationWritesInt8ForTheQuantizedConvolution) {
+  for (bool fp16 : {false, true}) {
+    const ir::Graph g = lowered(norm_then_qdq_conv({1, 32, 8, 8}, 32, 21), fp16);
+    const std::map<std::string, int> counts = kernel_counts(g);
+    EXPECT_EQ(counts.count("cuda.quantize_linear"), 0u) << "every quantizer is inside a layer";
+    for (const ir::Node& n : g.nodes)
+      if (n.op_type == "InstanceNormalization") EXPECT_EQ(g.values[size_t(n.outputs[0])].dtype, DataType::kINT8);
+  }
+}
+
+TEST(CudaLowering, SeparableAttentionWritesInt8) {
+  for (bool fp16 : {false, true}) {
+    const ir::Graph g = lowered(quantized_attention(1, 64, 4, 64, 24), fp16);
+    const std::map<std::string, int> counts = kernel_counts(g);
+    EXPECT_EQ(counts.count("cuda.quantize_linear"), 0u);
+    EXPECT_EQ(counts.count("cuda.separable_attention") ? counts.at("cuda.separable_attention") : 0, 1);
+    for (const ir::Node& n : g.nodes)
+      if (n.op_type == "SeparableAttention") EXPECT_EQ(g.values[size_t(n.outputs[0])].dtype, DataType::kINT8);
+  }
+}
+
 // ------------------------------------------------------------------------------- kernels
 
 void expect_qconv_matches_cpu(const QdqConvCase& c, const char* what) {
@@ -178,6 +234,21 @@ TEST(CudaKernels, IntegerConvolutionDirect) {
   expect_qconv_matches_cpu({{1, 32, 8, 6}, 16, 1, 1, 0, 1, true, false, true, true}, "uint8 input");
   expect_qconv_matches_cpu({{1, 3, 20, 20}, 16, 3, 2, 1, 1, true, false, true, false, 12}, "RGB stem, K = 27");
   expect_qconv_matches_cpu({{1, 32, 6, 6}, 16, 3, 1, 1, 4}, "grouped, 4 groups");
+}
+
+TEST(CudaKernels, NormalisationWithItsQuantizer) {
+  KESTREL_REQUIRE_GPU();
+  // The norm's int8 output may differ from the CPU's by one step where float rounding ties; the
+  // convolution then sees it as one step of the norm's scale times a weight.
+  expect_matches_cpu(norm_then_qdq_conv({2, 64, 16, 16}, 64, 22), 3 * kYScale, 3 * kYScale);
+  expect_matches_cpu(norm_then_qdq_conv({1, 32, 64, 64}, 16, 23), 3 * kYScale, 3 * kYScale);  // the two-kernel norm
+}
+
+TEST(CudaKernels, SeparableAttentionWithItsQuantizer) {
+  KESTREL_REQUIRE_GPU();
+  // Within one step of the output scale (a float tie may round either way).
+  expect_matches_cpu(quantized_attention(1, 128, 4, 256, 25), 1.0 / 64 + 1e-6, 1.0 / 64 + 1e-6);
+  expect_matches_cpu(quantized_attention(2, 40, 3, 100, 26), 1.0 / 64 + 1e-6, 1.0 / 64 + 1e-6);
 }
 
 }  // namespace

@@ -396,6 +396,7 @@ ir::Graph lower_for_cuda(const ir::Graph& engine_graph, const LoweringOptions& o
   }
   if (options.integer_convs) {
     lower_qdq_convs(graph);  // with the epilogues inside, before the FP16 rewrite
+    fuse_quantizers_into_producers(graph);
     fold_weight_dequantize(graph);  // the weights of QDQ convolutions it did not take
   }
   if (options.gemm_epilogue) mark_fused_gemm_convs(graph, options.gemm_epilogue_layers);

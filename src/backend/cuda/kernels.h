@@ -187,6 +187,22 @@ size_t qconv_scratch_bytes(const QConv& p, QConvKernel kernel);
 void launch_qconv(const QConv& p, QConvKernel kernel, const void* x, const void* w, const void* w_scale,
                   const void* bias, const void* residual, void* y, void* scratch, cudaStream_t stream);
 
+// Where a layer that absorbed the QuantizeLinear reading its output writes (the normalisation and
+// the separable attention, lower_quantize_into_producers.cpp): with `quantized`, int8 (uint8 with
+// `is_unsigned`) as QuantizeLinear(y, scale) computes them; otherwise its input's float type.
+struct QuantizedOutput {
+  bool quantized = false, is_unsigned = false;
+  float scale = 0.f;
+};
+// Calls f.template operator()<Y>() with the output's storage type: the float type T, or int8_t /
+// uint8_t when quantized.
+template <typename T, typename F>
+void dispatch_quantized_output(const QuantizedOutput& out, F&& f) {
+  if (!out.quantized) return f.template operator()<T>();
+  if (out.is_unsigned) return f.template operator()<uint8_t>();
+  return f.template operator()<int8_t>();
+}
+
 // ---------------------------------------------------------------- fused attention
 // kestrel.SeparableAttention (src/ir/ops/fused.cpp) on QKV [batch, 1 + 2C, positions, tokens]:
 // softmax of the query over the tokens, context[c] = sum_t K[c, t] softmax[t], and
@@ -196,7 +212,7 @@ struct SeparableAttentionShape {
 };
 constexpr int kSeparableAttentionMaxTokens = 8192;  // the softmax weights live in shared memory
 void launch_separable_attention(DType dtype, const SeparableAttentionShape& p, const void* qkv, void* y,
-                                cudaStream_t stream);
+                                cudaStream_t stream, const QuantizedOutput& out = {});
 
 // ---------------------------------------------------------------- normalisation and reductions
 // InstanceNormalization on [n, c, spatial]: statistics in float32 (Welford partials over chunks of
@@ -219,16 +235,17 @@ void launch_norm_statistics(DType dtype, const void* x, int64_t instances, int64
                             cudaStream_t stream);
 void launch_norm_apply(DType dtype, const void* x, const void* scale, const void* bias, void* y, int n, int c,
                        int64_t spatial, float epsilon, const void* partials, const ChannelAffine& affine,
-                       cudaStream_t stream);
+                       cudaStream_t stream, const QuantizedOutput& out = {});
 void launch_instance_norm_ws(DType dtype, const void* x, const void* scale, const void* bias, void* y, int n, int c,
                              int64_t spatial, float epsilon, void* workspace, const ChannelAffine& affine,
-                             cudaStream_t stream);
+                             cudaStream_t stream, const QuantizedOutput& out = {});
 // The same in one launch: a cluster of 8 blocks per instance (instance_norm_cluster.cu). For
 // instances that fit (instance_norm_single_pass_fits); needs no workspace.
 bool instance_norm_single_pass_fits(int n, int c, int64_t spatial);
 void launch_instance_norm_single_pass(DType dtype, const void* x, const void* scale, const void* bias, void* y, int n,
                                       int c, int64_t spatial, float epsilon, const ChannelAffine& affine,
-                                      cudaStream_t stream);
+                                      cudaStream_t stream, const QuantizedOutput& out = {});
+
 // Softmax (or LogSoftmax) over the middle axis of [outer, length, inner], in float32.
 void launch_softmax(DType dtype, const void* x, void* y, int64_t outer, int64_t length, int64_t inner, bool log,
                     cudaStream_t stream);

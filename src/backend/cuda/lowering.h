@@ -35,6 +35,11 @@ int fold_weight_dequantize(ir::Graph& graph, bool keep_integer_conv_weights = fa
 // QuantizeLinear that is their output's only reader. Runs after the epilogue fusion and before the
 // FP16 rewrite. Returns the number lowered.
 int lower_qdq_convs(ir::Graph& graph);
+// A per-tensor QuantizeLinear (zero point 0) that is the only reader of the output of an
+// InstanceNormalization or a kestrel.SeparableAttention goes into that layer, which then writes
+// int8 (lower_quantize_into_producers.cpp): one launch and one float tensor less each. Runs
+// before the FP16 rewrite. Returns the number absorbed.
+int fuse_quantizers_into_producers(ir::Graph& graph);
 // Whether every reader of the DequantizeLinear `dq` is the weight of a convolution that
 // lower_qdq_convs takes.
 bool feeds_integer_conv(const ir::Graph& graph, const ir::Node& dq);

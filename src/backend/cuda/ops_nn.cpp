@@ -314,16 +314,17 @@ Launch plan_instance_norm(PlanContext& ctx, const ir::Node& node) {
   void* const* cscale = has_input(node, 3) ? ctx.slot(node.inputs[3]) : nullptr;
   void* const* cbias = has_input(node, 4) ? ctx.slot(node.inputs[4]) : nullptr;
   const int64_t inner = node.attrs.get_int(kAttrAffineInner, 1), channels = node.attrs.get_int(kAttrAffineChannels, 1);
+  const QuantizedOutput out = quantized_output(ctx.graph, node);
   if (single_pass_norm(ctx.graph, node))
     return [=](cudaStream_t s) {
       ChannelAffine affine;
       if (cscale && cbias) affine = ChannelAffine{*cscale, *cbias, inner, channels};
-      launch_instance_norm_single_pass(dtype, *px, *scale, *bias, *y, n, c, spatial, epsilon, affine, s);
+      launch_instance_norm_single_pass(dtype, *px, *scale, *bias, *y, n, c, spatial, epsilon, affine, s, out);
     };
   return [=](cudaStream_t s) {
     ChannelAffine affine;
     if (cscale && cbias) affine = ChannelAffine{*cscale, *cbias, inner, channels};
-    launch_instance_norm_ws(dtype, *px, *scale, *bias, *y, n, c, spatial, epsilon, *scratch, affine, s);
+    launch_instance_norm_ws(dtype, *px, *scale, *bias, *y, n, c, spatial, epsilon, *scratch, affine, s, out);
   };
 }
 

@@ -23,6 +23,17 @@ QuantAxis quant_axis(const ir::Graph& g, const ir::Node& node, int data_value) {
   return a;
 }
 
+QuantizedOutput quantized_output(const ir::Graph& g, const ir::Node& node) {
+  QuantizedOutput out;
+  const DataType y = g.values[size_t(node.outputs.at(0))].dtype;
+  if (y != DataType::kINT8 && y != DataType::kUINT8) return out;
+  out.quantized = true;
+  out.is_unsigned = y == DataType::kUINT8;
+  out.scale = node.attrs.get_float(kAttrOutputScale, 0.f);
+  KESTREL_CHECK(out.scale > 0.f, "{}: an {} output needs its scale", ir::describe(node), dtype_name(y));
+  return out;
+}
+
 namespace {
 
 void check_common(const ir::Graph& g, const ir::Node& node, int data_value, DataType quantized) {

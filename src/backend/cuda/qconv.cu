@@ -34,20 +34,6 @@ __device__ __forceinline__ float qconv_value(int32_t acc, const QConvEpilogue& e
   return f;
 }
 
-// QuantizeLinear's arithmetic for the integer outputs (src/quant/int8_math.h), a conversion for
-// the float ones.
-template <typename Y>
-__device__ __forceinline__ Y qconv_output(float f, float y_scale) {
-  if constexpr (sizeof(Y) == 1) {
-    constexpr float lo = Y(-1) < Y(0) ? -128.f : 0.f, hi = Y(-1) < Y(0) ? 127.f : 255.f;
-    float q = rintf(f / y_scale);
-    if (isnan(q)) q = 0.f;
-    return Y(fminf(fmaxf(q, lo), hi));
-  } else {
-    return from_float<Y>(f);
-  }
-}
-
 // ---- direct: one thread per output, any shape
 
 template <typename X, typename R, typename Y>
@@ -76,7 +62,7 @@ __global__ void qconv_direct_kernel(Conv2d p, const X* __restrict__ x, const int
         }
       }
     }
-    y[i] = qconv_output<Y>(qconv_value<R>(acc, e, m, i), e.y_scale);
+    y[i] = convert_or_quantize<Y>(qconv_value<R>(acc, e, m, i), e.y_scale);
   }
 }
 
@@ -200,7 +186,7 @@ __global__ void __launch_bounds__(kGemmThreads)
     const int64_t out = (int64_t(b) * p.m + gm) * p.n + gn;
     Y v[8];
 #pragma unroll
-    for (int i = 0; i < 8; ++i) v[i] = qconv_output<Y>(qconv_value<R>(sc[r * kLdc + col + i], e, gm, out + i), e.y_scale);
+    for (int i = 0; i < 8; ++i) v[i] = convert_or_quantize<Y>(qconv_value<R>(sc[r * kLdc + col + i], e, gm, out + i), e.y_scale);
     store8(y + out, v);
   }
 }
