@@ -631,20 +631,20 @@ TEST(CudaKernels, QuantizeDequantizeMatchTheReferenceExactly) {
   }
 }
 
-// A QDQ model runs on CUDA on the integer kernels, or with KESTREL_CUDA_NO_INT8_KERNELS in float
-// with its weights dequantized once, at load (no DequantizeLinear of a constant is left to
-// launch); both match the CPU engine's integer kernels within one step of the output scale (the
-// float and integer sums may round to neighbouring steps).
+// A QDQ model runs on CUDA in float with its weights dequantized once, at load (no
+// DequantizeLinear of a constant is left to launch), or with KESTREL_CUDA_INT8_KERNELS=1 on the
+// integer kernels; both match the CPU engine's integer kernels within one step of the output scale
+// (the float and integer sums may round to neighbouring steps).
 TEST(CudaKernels, QdqConvolutionWithinOneOutputStep) {
   KESTREL_REQUIRE_GPU();
   const GraphBuilder b = qdq_conv_graph(32, 24, 63);
   expect_matches_cpu(b, 0.02 + 1e-6, 0.02 + 1e-6);
-  const ScopedEnv float_path("KESTREL_CUDA_NO_INT8_KERNELS", "1");
+  const ScopedEnv integer_path("KESTREL_CUDA_INT8_KERNELS", "1");
   expect_matches_cpu(b, 0.02 + 1e-6, 0.02 + 1e-6);
 }
 
-// The QDQ path in float (KESTREL_CUDA_NO_INT8_KERNELS; the integer convolutions take the weights
-// as they are, test_cuda_int8.cpp).
+// The QDQ path in float (the default; the integer convolutions take the weights as they are,
+// test_cuda_int8.cpp).
 TEST(CudaLowering, WeightDequantizeIsFoldedAtLoad) {
   for (bool fp16 : {false, true}) {  // in FP16 only the folded weight's FP16 copy is read
   const GraphBuilder b = qdq_conv_graph(8, 4, 64);

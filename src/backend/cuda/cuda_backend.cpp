@@ -30,7 +30,7 @@ constexpr const char* kFactAttention = "cuda.fusion.separable_attention";  // KE
 constexpr const char* kFactSinglePassNorm = "cuda.fusion.single_pass_norm";  // KESTREL_CUDA_NO_SINGLE_PASS_NORM
 constexpr const char* kFactCopyChains = "cuda.fusion.copy_chains";  // KESTREL_CUDA_NO_COPY_FOLDING
 constexpr const char* kFactNormInGemm = "cuda.fusion.norm_in_gemm";  // KESTREL_CUDA_NO_NORM_IN_GEMM
-constexpr const char* kFactIntegerConvs = "cuda.int8.integer_convs";  // KESTREL_CUDA_NO_INT8_KERNELS
+constexpr const char* kFactIntegerConvs = "cuda.int8.integer_convs";  // KESTREL_CUDA_INT8_KERNELS=1
 // With gemm_epilogue / single_pass_norm "tuned": the layers that build-time timing gave the fused
 // kernel, one name per line.
 constexpr const char* kFactGemmEpilogueLayers = "cuda.fusion.gemm_epilogue.layers";
@@ -230,12 +230,15 @@ bool fp16_capable(const std::string& op) {
   return false;
 }
 
-// Whether float input i of an FP16 layer is read in FP16. Not Clip's bounds (read on the host),
-// nor the scales of quantizers and integer convolutions and the latter's bias (float32 on the
-// device, so that the integer layers scale exactly as the CPU does).
+// Whether float input i of a layer is converted to the layer's precision. Not Clip's bounds (read
+// on the host), nor the scales of quantizers and integer convolutions and the latter's bias
+// (float32 on the device, so that the integer layers scale exactly as the CPU does), nor the
+// inputs whose kernels take float32 and float16 alike: the value a quantizer quantizes and an
+// integer convolution's residual are read as their producer wrote them (no reformat launch, and a
+// float32 network input is quantized exactly as the CPU does).
 bool follows_layer_precision(const ir::Node& node, size_t i) {
-  if (node.op_type == "Clip" || node.op_type == "QuantizeLinear" || node.op_type == "DequantizeLinear") return i == 0;
-  if (node.op_type == "QConv") return i == 4;  // the residual
+  if (node.op_type == "Clip" || node.op_type == "DequantizeLinear") return i == 0;
+  if (node.op_type == "QuantizeLinear" || node.op_type == "QConv") return false;
   return true;
 }
 
@@ -371,7 +374,8 @@ LoweringOptions LoweringOptions::from_environment() {
   o.single_pass_norm = opted_in("KESTREL_CUDA_SINGLE_PASS_NORM") && !std::getenv("KESTREL_CUDA_NO_SINGLE_PASS_NORM");
   o.copy_chains = !std::getenv("KESTREL_CUDA_NO_COPY_FOLDING");
   o.norm_in_gemm = !std::getenv("KESTREL_CUDA_NO_NORM_IN_GEMM");
-  o.integer_convs = !std::getenv("KESTREL_CUDA_NO_INT8_KERNELS");
+  // Opt-in until the integer kernels have been measured on the GPU (docs/int8.md).
+  o.integer_convs = opted_in("KESTREL_CUDA_INT8_KERNELS") && !std::getenv("KESTREL_CUDA_NO_INT8_KERNELS");
   return o;
 }
 
