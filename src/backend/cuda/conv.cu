@@ -190,9 +190,13 @@ void launch_im2col(DType dtype, const Conv2d& p, const void* x, void* col, cudaS
   const int64_t plane = int64_t(p.oh) * p.ow, rows = int64_t(p.c) * p.kh * p.kw;
   if (plane == 0 || rows == 0 || p.n == 0) return;
   const dim3 grid(grid_for(plane), capped(rows), capped(p.n));
-  dispatch_float(dtype, [&]<typename T>() {
+  const auto run = [&]<typename T>() {
     launch(im2col_kernel<T>, grid, kThreads, 0, s, p, static_cast<const T*>(x), static_cast<T*>(col));
-  });
+  };
+  if (dtype == DType::kI8 || dtype == DType::kU8)
+    run.template operator()<uint8_t>();  // a byte copy: zero padding is 0 in both types
+  else
+    dispatch_float(dtype, run);
 }
 
 bool small_reduction_conv(const Conv2d& p) {

@@ -30,6 +30,7 @@ constexpr const char* kFactAttention = "cuda.fusion.separable_attention";  // KE
 constexpr const char* kFactSinglePassNorm = "cuda.fusion.single_pass_norm";  // KESTREL_CUDA_NO_SINGLE_PASS_NORM
 constexpr const char* kFactCopyChains = "cuda.fusion.copy_chains";  // KESTREL_CUDA_NO_COPY_FOLDING
 constexpr const char* kFactNormInGemm = "cuda.fusion.norm_in_gemm";  // KESTREL_CUDA_NO_NORM_IN_GEMM
+constexpr const char* kFactIntegerConvs = "cuda.int8.integer_convs";  // KESTREL_CUDA_INT8_KERNELS=1
 // With gemm_epilogue / single_pass_norm "tuned": the layers that build-time timing gave the fused
 // kernel, one name per line.
 constexpr const char* kFactGemmEpilogueLayers = "cuda.fusion.gemm_epilogue.layers";
@@ -222,10 +223,23 @@ bool fp16_capable(const std::string& op) {
       "Mul", "Div", "Max", "Min", "InstanceNormalization", "Softmax", "ReduceSum", "ReduceMean", "ReduceMax",
       "ReduceMin", "GlobalAveragePool", "GlobalMaxPool", "Split", "Concat", "Reshape", "Flatten", "Squeeze",
       "Unsqueeze", "Transpose", "DepthToSpace", "SpaceToDepth", "Slice", "Expand", "Identity", "Dropout", "ArgMax",
-      "ArgMin", "GatherElements", "Equal", "Where", "Cast", "Neg", "Abs", "Exp", "Erf", "Gelu", "Sqrt"};
+      "ArgMin", "GatherElements", "Equal", "Where", "Cast", "Neg", "Abs", "Exp", "Erf", "Gelu", "Sqrt",
+      "QuantizeLinear", "DequantizeLinear"};
   for (const char* name : ops)
     if (op == name) return true;
   return false;
+}
+
+// Whether float input i of a layer is converted to the layer's precision. Not Clip's bounds (read
+// on the host), nor the scales of quantizers and integer convolutions and the latter's bias
+// (float32 on the device, so that the integer layers scale exactly as the CPU does), nor the
+// inputs whose kernels take float32 and float16 alike: the value a quantizer quantizes and an
+// integer convolution's residual are read as their producer wrote them (no reformat launch, and a
+// float32 network input is quantized exactly as the CPU does).
+bool follows_layer_precision(const ir::Node& node, size_t i) {
+  if (node.op_type == "Clip" || node.op_type == "DequantizeLinear") return i == 0;
+  if (node.op_type == "QuantizeLinear" || node.op_type == "QConv") return false;
+  return true;
 }
 
 ir::Node make_cast(ir::Graph& graph, int from, int to, DataType target) {
@@ -301,7 +315,7 @@ void apply_precision(ir::Graph& graph) {
     for (size_t i = 0; i < graph.nodes[n].inputs.size(); ++i) {
       const int v = graph.nodes[n].inputs[i];
       if (v == ir::kNoValue || !is_float_type(graph.values[size_t(v)].dtype)) continue;
-      if (graph.nodes[n].op_type == "Clip" && i > 0) continue;  // bounds are read on the host
+      if (!follows_layer_precision(graph.nodes[n], i)) continue;
       const int chosen = version_of(v, want);
       graph.nodes[n].inputs[i] = chosen;
     }
@@ -360,6 +374,8 @@ LoweringOptions LoweringOptions::from_environment() {
   o.single_pass_norm = opted_in("KESTREL_CUDA_SINGLE_PASS_NORM") && !std::getenv("KESTREL_CUDA_NO_SINGLE_PASS_NORM");
   o.copy_chains = !std::getenv("KESTREL_CUDA_NO_COPY_FOLDING");
   o.norm_in_gemm = !std::getenv("KESTREL_CUDA_NO_NORM_IN_GEMM");
+  // Opt-in until the integer kernels have been measured on the GPU (docs/int8.md).
+  o.integer_convs = opted_in("KESTREL_CUDA_INT8_KERNELS") && !std::getenv("KESTREL_CUDA_NO_INT8_KERNELS");
   return o;
 }
 
@@ -373,12 +389,19 @@ ir::Graph lower_for_cuda(const ir::Graph& engine_graph, const LoweringOptions& o
   for (const ir::Node& node : graph.nodes)
     KESTREL_CHECK(find_cuda_kernel(node.op_type) != nullptr, "{}: no CUDA kernel for {} (opset {})", ir::describe(node),
                   node.op_type, node.opset);
-  fold_weight_dequantize(graph);  // weights first: the fusions below look for constant weights
+  // Weights first (the fusions below look for constant weights), except those the integer
+  // convolutions take as they are.
+  fold_weight_dequantize(graph, options.integer_convs);
   // The attention rewrite matches FP32 values and plain Mul/Relu layers: before the others.
   if (options.separable_attention) fuse_separable_attention(graph);
   if (options.conv_epilogue) {
     fuse_group_norm(graph);
     fuse_conv_epilogues(graph);
+  }
+  if (options.integer_convs) {
+    lower_qdq_convs(graph);  // with the epilogues inside, before the FP16 rewrite
+    fuse_quantizers_into_producers(graph);
+    fold_weight_dequantize(graph);  // the weights of QDQ convolutions it did not take
   }
   if (options.gemm_epilogue) mark_fused_gemm_convs(graph, options.gemm_epilogue_layers);
   if (options.single_pass_norm) mark_single_pass_norms(graph, options.single_pass_norm_layers);
@@ -444,6 +467,7 @@ LoweringOptions lowering_options(const engine::EngineData& engine) {
   o.single_pass_norm = fact_on(engine, kFactSinglePassNorm, false);
   o.copy_chains = fact_on(engine, kFactCopyChains);
   o.norm_in_gemm = fact_on(engine, kFactNormInGemm, false);  // engines from before it ran without
+  o.integer_convs = fact_on(engine, kFactIntegerConvs, false);
   o.gemm_epilogue_layers = layer_list(engine, kFactGemmEpilogueLayers);
   o.single_pass_norm_layers = layer_list(engine, kFactSinglePassNormLayers);
   return o;
@@ -456,6 +480,7 @@ void record_lowering_options(engine::EngineData& engine, const LoweringOptions& 
   engine.target[kFactSinglePassNorm] = switch_state(options.single_pass_norm, options.single_pass_norm_layers);
   engine.target[kFactCopyChains] = options.copy_chains ? "on" : "off";
   engine.target[kFactNormInGemm] = options.norm_in_gemm ? "on" : "off";
+  engine.target[kFactIntegerConvs] = options.integer_convs ? "on" : "off";
   engine.target.erase(kFactGemmEpilogueLayers);
   engine.target.erase(kFactSinglePassNormLayers);
   if (options.gemm_epilogue && !options.gemm_epilogue_layers.empty())

@@ -37,12 +37,13 @@ struct LoweringOptions {
   bool single_pass_norm = true;     // InstanceNormalization in one launch (statistics and normalisation)
   bool copy_chains = true;          // chains of data-movement layers as one strided copy
   bool norm_in_gemm = true;         // normalisations applied by the 1x1 convolution that reads them
+  bool integer_convs = true;        // QDQ convolutions on the int8 kernels (else QDQ in float)
   // With gemm_epilogue / single_pass_norm on: only these layers when not empty (chosen by timing
   // at build time, kernel_timing.h); every eligible layer when empty.
   std::set<std::string> gemm_epilogue_layers, single_pass_norm_layers;
-  static LoweringOptions all(bool on) { return {on, on, on, on, on, on, {}, {}}; }
+  static LoweringOptions all(bool on) { return {on, on, on, on, on, on, on, {}, {}}; }
   // KESTREL_CUDA_NO_FUSION (all), KESTREL_CUDA_NO_ATTENTION_FUSION, KESTREL_CUDA_NO_COPY_FOLDING,
-  // KESTREL_CUDA_NO_NORM_IN_GEMM;
+  // KESTREL_CUDA_NO_NORM_IN_GEMM; opt-in: KESTREL_CUDA_INT8_KERNELS=1 (KESTREL_CUDA_NO_INT8_KERNELS wins);
   // forced for every layer: KESTREL_CUDA_GEMM_EPILOGUE=1, KESTREL_CUDA_SINGLE_PASS_NORM=1 (and
   // KESTREL_CUDA_NO_GEMM_EPILOGUE / _NO_SINGLE_PASS_NORM, which win). Without these the builder
   // times both paths per layer (kernel_timing.h) unless KESTREL_CUDA_NO_KERNEL_TIMING is set.

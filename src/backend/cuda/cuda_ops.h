@@ -84,8 +84,16 @@ constexpr const char* kAttrAffineChannels = "kestrel_affine_channels";
 constexpr const char* kAttrNormStatistics = "kestrel_norm_statistics";
 constexpr const char* kAttrNormGroups = "kestrel_norm_groups";
 constexpr const char* kAttrNormEpsilon = "kestrel_norm_epsilon";
+// Set by fuse_quantizers_into_producers on a layer whose output it quantizes (int8 or uint8, the
+// output's type) with this scale, as the absorbed QuantizeLinear did.
+constexpr const char* kAttrOutputScale = "kestrel_y_scale";
 
 // Helpers for planners.
+// How a layer that may have absorbed its output's quantizer writes (kAttrOutputScale).
+QuantizedOutput quantized_output(const ir::Graph& graph, const ir::Node& node);
+// The 2-D geometry of a Conv-like node (X input 0, W input 1; strides, pads, dilations, group,
+// auto_pad), without the activation (ops_nn.cpp).
+Conv2d conv_geometry(const ir::Graph& graph, const ir::Node& node);
 // How the scales (input 1) and zero points (input 2) of a QuantizeLinear / DequantizeLinear
 // follow its data tensor `data_value`: one value, or one per channel of `axis` (ops_quantize.cpp).
 QuantAxis quant_axis(const ir::Graph& graph, const ir::Node& node, int data_value);

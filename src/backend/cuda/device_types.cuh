@@ -45,6 +45,21 @@ __device__ __forceinline__ __half from_float<__half>(float x) {
   return __float2half_rn(x);
 }
 
+// A float result stored as Y: converted for the float types; for int8/uint8 quantized as
+// QuantizeLinear(f, y_scale, 0) computes it (src/quant/int8_math.h: division by the scale, half to
+// even, saturation, NaN to 0), for the layers that absorbed their output's quantizer.
+template <typename Y>
+__device__ __forceinline__ Y convert_or_quantize(float f, float y_scale) {
+  if constexpr (sizeof(Y) == 1) {
+    constexpr float lo = Y(-1) < Y(0) ? -128.f : 0.f, hi = Y(-1) < Y(0) ? 127.f : 255.f;
+    float q = rintf(f / y_scale);
+    if (isnan(q)) q = 0.f;
+    return Y(fminf(fmaxf(q, lo), hi));
+  } else {
+    return from_float<Y>(f);
+  }
+}
+
 template <typename T>
 struct IsFloatStorage {
   static constexpr bool value = false;

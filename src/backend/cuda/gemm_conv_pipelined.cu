@@ -10,6 +10,7 @@
 
 #include <algorithm>
 
+#include "backend/cuda/cp_async.cuh"
 #include "backend/cuda/device_types.cuh"
 #include "backend/cuda/launch.cuh"
 #include "backend/cuda/wmma_accumulators.cuh"
@@ -24,19 +25,6 @@ constexpr int kTileK = 32;
 // tiles (SMAT's high-resolution layers, K = 16 to 64), whose smaller shared memory lets more blocks
 // share a multiprocessor, which is what a memory-bound GEMM needs.
 constexpr int kDeepStages = 4, kShallowStages = 2;
-
-// 16 bytes from global to shared memory without passing through registers; a false `valid`
-// writes zeros (source size 0), which pads the tiles at the matrix edges.
-__device__ __forceinline__ void copy16_async(void* shared, const void* global, bool valid) {
-  const unsigned dst = unsigned(__cvta_generic_to_shared(shared));
-  const int bytes = valid ? 16 : 0;
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(global), "r"(bytes));
-}
-__device__ __forceinline__ void commit_copies() { asm volatile("cp.async.commit_group;\n" ::); }
-template <int kPending>
-__device__ __forceinline__ void wait_copies() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending));
-}
 
 template <int TM, int TN, int kStages>
 struct PipelineLayout {

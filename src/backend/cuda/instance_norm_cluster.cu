@@ -15,10 +15,10 @@ namespace {
 constexpr int kClusterBlocks = 8;  // the portable maximum cluster size
 constexpr int kClusterThreads = 512;
 
-template <typename T>
+template <typename T, typename Y>
 __global__ void __cluster_dims__(kClusterBlocks, 1, 1) __launch_bounds__(kClusterThreads)
     norm_cluster_kernel(const T* __restrict__ x, const T* __restrict__ scale, const T* __restrict__ bias,
-                        T* __restrict__ y, int c, int64_t spatial, float epsilon, ChannelAffine affine) {
+                        Y* __restrict__ y, int c, int64_t spatial, float epsilon, ChannelAffine affine, float y_scale) {
   await_previous_kernel();
   namespace cg = cooperative_groups;
   cg::cluster_group cluster = cg::this_cluster();
@@ -27,7 +27,7 @@ __global__ void __cluster_dims__(kClusterBlocks, 1, 1) __launch_bounds__(kCluste
   const int64_t per_block = (spatial + kClusterBlocks - 1) / kClusterBlocks;
   const int64_t begin = min(spatial, rank * per_block), end = min(spatial, begin + per_block);
   const T* xi = x + instance * spatial;
-  T* yi = y + instance * spatial;
+  Y* yi = y + instance * spatial;
 
   Moments m{0.f, 0.f, 0.f};
   for (int64_t j = begin + threadIdx.x; j < end; j += blockDim.x) m = add_sample(m, to_float(xi[j]));
@@ -57,13 +57,14 @@ __global__ void __cluster_dims__(kClusterBlocks, 1, 1) __launch_bounds__(kCluste
   const float g = to_float(scale[channel]) * s_inv;
   const float b = to_float(bias[channel]) - s_mean * g;
   if (affine.scale == nullptr) {
-    for (int64_t j = begin + threadIdx.x; j < end; j += blockDim.x) yi[j] = from_float<T>(to_float(xi[j]) * g + b);
+    for (int64_t j = begin + threadIdx.x; j < end; j += blockDim.x)
+      yi[j] = convert_or_quantize<Y>(to_float(xi[j]) * g + b, y_scale);
   } else {
     const T* cs = static_cast<const T*>(affine.scale);
     const T* cb = static_cast<const T*>(affine.bias);
     for (int64_t j = begin + threadIdx.x; j < end; j += blockDim.x) {
       const int64_t ch = ((instance * spatial + j) / affine.inner) % affine.channels;
-      yi[j] = from_float<T>((to_float(xi[j]) * g + b) * to_float(cs[ch]) + to_float(cb[ch]));
+      yi[j] = convert_or_quantize<Y>((to_float(xi[j]) * g + b) * to_float(cs[ch]) + to_float(cb[ch]), y_scale);
     }
   }
 }
@@ -78,12 +79,15 @@ bool instance_norm_single_pass_fits(int n, int c, int64_t spatial) {
 
 void launch_instance_norm_single_pass(DType dtype, const void* x, const void* scale, const void* bias, void* y, int n,
                                       int c, int64_t spatial, float epsilon, const ChannelAffine& affine,
-                                      cudaStream_t s) {
+                                      cudaStream_t s, const QuantizedOutput& out) {
   if (int64_t(n) * c * spatial == 0) return;
   const unsigned blocks = unsigned(int64_t(n) * c * kClusterBlocks);
   dispatch_float(dtype, [&]<typename T>() {
-    launch(norm_cluster_kernel<T>, blocks, kClusterThreads, 0, s, static_cast<const T*>(x),
-           static_cast<const T*>(scale), static_cast<const T*>(bias), static_cast<T*>(y), c, spatial, epsilon, affine);
+    dispatch_quantized_output<T>(out, [&]<typename Y>() {
+      launch(norm_cluster_kernel<T, Y>, blocks, kClusterThreads, 0, s, static_cast<const T*>(x),
+             static_cast<const T*>(scale), static_cast<const T*>(bias), static_cast<Y*>(y), c, spatial, epsilon, affine,
+             out.scale);
+    });
   });
 }
 

@@ -95,7 +95,8 @@ void launch_conv2d(DType dtype, const Conv2d& p, const void* x, const void* w, c
 // small-reduction kernel, which beats im2col + GEMM there (SMAT's RGB stem: 27).
 constexpr int kSmallReduction = 32;
 bool small_reduction_conv(const Conv2d& p);
-// im2col for the GEMM convolution: col[n][c*kh*kw][oh*ow] (zeros where the taps fall in padding).
+// im2col for the GEMM convolution: col[n][c*kh*kw][oh*ow] (zeros where the taps fall in padding);
+// float32/float16, and int8/uint8 for the integer convolutions.
 void launch_im2col(DType dtype, const Conv2d& p, const void* x, void* col, cudaStream_t stream);
 // In place on y [n, c, spatial]: y = act(y + bias[c] + residual).
 void launch_bias_act(DType dtype, void* y, const void* bias, const void* residual, int n, int c, int64_t spatial,
@@ -147,16 +148,60 @@ void launch_gemm_conv_pipelined(const GemmConv& p, const void* w, const void* x,
 bool gemm_norm_applies(int k, int n, int groups);
 
 // ---------------------------------------------------------------- quantization
-// QuantizeLinear (float32 -> int8/uint8) and DequantizeLinear (int8/uint8/int32 -> float32), per
-// tensor or per axis: element i uses scale and zero point (i / inner) % channels (quantize.cu).
+// QuantizeLinear (float32/float16 `f` -> int8/uint8) and DequantizeLinear (int8/uint8/int32 ->
+// float32/float16 `f`), per tensor or per axis: element i uses scale and zero point
+// (i / inner) % channels (quantize.cu). Scales are float32.
 struct QuantAxis {
   int64_t n = 0, inner = 1, channels = 1;
   bool per_channel_scale = false, per_channel_zp = false;  // else one value
 };
-void launch_quantize_linear(DType q, const QuantAxis& axis, const void* x, const void* scales, const void* zero_points,
-                            void* y, cudaStream_t stream);
-void launch_dequantize_linear(DType q, const QuantAxis& axis, const void* x, const void* scales,
+void launch_quantize_linear(DType q, DType f, const QuantAxis& axis, const void* x, const void* scales,
+                            const void* zero_points, void* y, cudaStream_t stream);
+void launch_dequantize_linear(DType q, DType f, const QuantAxis& axis, const void* x, const void* scales,
                               const void* zero_points, void* y, cudaStream_t stream);
+
+// ---------------------------------------------------------------- integer convolution
+// kestrel.QConv (src/ir/ops/qconv.cpp) on integers (qconv.cu): int8 or uint8 X (one scale, zero
+// point 0) and int8 W, accumulated exactly in int32, then once per output
+//   f = act(acc * x_scale * w_scale[m] + bias[m] + residual)
+// written as float32/float16, or requantized as QuantizeLinear(f, y_scale) does (division, half to
+// even, saturation, NaN to 0) into int8/uint8. bias (float32) and residual (the output's shape,
+// float32 or float16) may be null; w_scale has one value or one per output channel.
+struct QConv {
+  Conv2d conv;  // shapes, strides, pads, groups and the activation
+  float x_scale = 1.f;
+  float y_scale = 0.f;  // 0: float output
+  bool per_channel_scale = false;
+  DType x = DType::kI8, y = DType::kF32, residual = DType::kF32;
+};
+enum class QConvKernel : uint8_t {
+  kGemm,        // 1x1, stride 1, no padding, one group: one tensor-core GEMM (int8 X, K and N % 16 == 0)
+  kIm2colGemm,  // other one-group convolutions: an int8 im2col, then that GEMM
+  kDirect       // everything else (depthwise, grouped, uint8 X, other sizes): one thread per output
+};
+QConvKernel choose_qconv_kernel(const QConv& p);
+const char* qconv_kernel_name(QConvKernel kernel);
+// Device scratch the kernel needs (the im2col matrix), in bytes.
+size_t qconv_scratch_bytes(const QConv& p, QConvKernel kernel);
+// Takes the direct kernel where a pointer is not 16-byte aligned for the GEMM's vector copies.
+void launch_qconv(const QConv& p, QConvKernel kernel, const void* x, const void* w, const void* w_scale,
+                  const void* bias, const void* residual, void* y, void* scratch, cudaStream_t stream);
+
+// Where a layer that absorbed the QuantizeLinear reading its output writes (the normalisation and
+// the separable attention, lower_quantize_into_producers.cpp): with `quantized`, int8 (uint8 with
+// `is_unsigned`) as QuantizeLinear(y, scale) computes them; otherwise its input's float type.
+struct QuantizedOutput {
+  bool quantized = false, is_unsigned = false;
+  float scale = 0.f;
+};
+// Calls f.template operator()<Y>() with the output's storage type: the float type T, or int8_t /
+// uint8_t when quantized.
+template <typename T, typename F>
+void dispatch_quantized_output(const QuantizedOutput& out, F&& f) {
+  if (!out.quantized) return f.template operator()<T>();
+  if (out.is_unsigned) return f.template operator()<uint8_t>();
+  return f.template operator()<int8_t>();
+}
 
 // ---------------------------------------------------------------- fused attention
 // kestrel.SeparableAttention (src/ir/ops/fused.cpp) on QKV [batch, 1 + 2C, positions, tokens]:
@@ -167,7 +212,7 @@ struct SeparableAttentionShape {
 };
 constexpr int kSeparableAttentionMaxTokens = 8192;  // the softmax weights live in shared memory
 void launch_separable_attention(DType dtype, const SeparableAttentionShape& p, const void* qkv, void* y,
-                                cudaStream_t stream);
+                                cudaStream_t stream, const QuantizedOutput& out = {});
 
 // ---------------------------------------------------------------- normalisation and reductions
 // InstanceNormalization on [n, c, spatial]: statistics in float32 (Welford partials over chunks of
@@ -190,16 +235,17 @@ void launch_norm_statistics(DType dtype, const void* x, int64_t instances, int64
                             cudaStream_t stream);
 void launch_norm_apply(DType dtype, const void* x, const void* scale, const void* bias, void* y, int n, int c,
                        int64_t spatial, float epsilon, const void* partials, const ChannelAffine& affine,
-                       cudaStream_t stream);
+                       cudaStream_t stream, const QuantizedOutput& out = {});
 void launch_instance_norm_ws(DType dtype, const void* x, const void* scale, const void* bias, void* y, int n, int c,
                              int64_t spatial, float epsilon, void* workspace, const ChannelAffine& affine,
-                             cudaStream_t stream);
+                             cudaStream_t stream, const QuantizedOutput& out = {});
 // The same in one launch: a cluster of 8 blocks per instance (instance_norm_cluster.cu). For
 // instances that fit (instance_norm_single_pass_fits); needs no workspace.
 bool instance_norm_single_pass_fits(int n, int c, int64_t spatial);
 void launch_instance_norm_single_pass(DType dtype, const void* x, const void* scale, const void* bias, void* y, int n,
                                       int c, int64_t spatial, float epsilon, const ChannelAffine& affine,
-                                      cudaStream_t stream);
+                                      cudaStream_t stream, const QuantizedOutput& out = {});
+
 // Softmax (or LogSoftmax) over the middle axis of [outer, length, inner], in float32.
 void launch_softmax(DType dtype, const void* x, void* y, int64_t outer, int64_t length, int64_t inner, bool log,
                     cudaStream_t stream);

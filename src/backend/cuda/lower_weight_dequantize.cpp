@@ -9,7 +9,7 @@
 
 namespace kestrel::cuda {
 
-int fold_weight_dequantize(ir::Graph& graph) {
+int fold_weight_dequantize(ir::Graph& graph, bool keep_integer_conv_weights) {
   int folded = 0;
   std::vector<bool> removed(graph.nodes.size(), false);
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
@@ -26,6 +26,7 @@ int fold_weight_dequantize(ir::Graph& graph) {
       continue;
     const QuantAxis a = quant_axis(graph, dq, dq.inputs[0]);
     if (a.per_channel_scale && a.channels != s.constant->numel()) continue;  // the kernel's check names the layer
+    if (keep_integer_conv_weights && feeds_integer_conv(graph, dq)) continue;
     std::vector<Tensor> values = cpu::evaluate_node(dq, {&*x.constant, &*s.constant, zp ? &*zp->constant : nullptr});
     graph.values[size_t(dq.outputs[0])].constant = std::move(values[0]);
     removed[n] = true;

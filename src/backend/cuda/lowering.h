@@ -26,8 +26,23 @@ int mark_single_pass_norms(ir::Graph& graph, const std::set<std::string>& only =
 int fold_copy_chains(ir::Graph& graph);
 
 // DequantizeLinear layers of constants (the int8 weights of QDQ models) become float constants
-// (lower_weight_dequantize.cpp). Returns the number folded.
-int fold_weight_dequantize(ir::Graph& graph);
+// (lower_weight_dequantize.cpp), except, with `keep_integer_conv_weights`, those that only feed
+// convolutions lower_qdq_convs will run on integers. Returns the number folded.
+int fold_weight_dequantize(ir::Graph& graph, bool keep_integer_conv_weights = false);
+
+// Convolutions between a DequantizeLinear of an int8/uint8 activation and of an int8 weight (QDQ
+// models) become kestrel.QConv layers run on integers (lower_qdq_conv.cpp, qconv.cu), absorbing the
+// QuantizeLinear that is their output's only reader. Runs after the epilogue fusion and before the
+// FP16 rewrite. Returns the number lowered.
+int lower_qdq_convs(ir::Graph& graph);
+// A per-tensor QuantizeLinear (zero point 0) that is the only reader of the output of an
+// InstanceNormalization or a kestrel.SeparableAttention goes into that layer, which then writes
+// int8 (lower_quantize_into_producers.cpp): one launch and one float tensor less each. Runs
+// before the FP16 rewrite. Returns the number absorbed.
+int fuse_quantizers_into_producers(ir::Graph& graph);
+// Whether every reader of the DequantizeLinear `dq` is the weight of a convolution that
+// lower_qdq_convs takes.
+bool feeds_integer_conv(const ir::Graph& graph, const ir::Node& dq);
 
 // Convolutions with one-hot filters and no padding (exported patch unfolds) become
 // kestrel.StridedCopy layers (lower_unfold_copies.cpp), before the copy chains are folded.

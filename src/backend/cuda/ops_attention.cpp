@@ -38,7 +38,8 @@ Launch plan_separable_attention(PlanContext& ctx, const ir::Node& node) {
   const DType dtype = to_dtype(ctx.value(node.inputs[0]).dtype);
   void* const* qkv = ctx.slot(node.inputs[0]);
   void* const* y = ctx.slot(node.outputs[0]);
-  return [=](cudaStream_t s) { launch_separable_attention(dtype, p, *qkv, *y, s); };
+  const QuantizedOutput out = quantized_output(ctx.graph, node);
+  return [=](cudaStream_t s) { launch_separable_attention(dtype, p, *qkv, *y, s, out); };
 }
 
 }  // namespace

@@ -9,6 +9,38 @@
 #include "ir/shape_utils.h"
 
 namespace kestrel::cuda {
+
+Conv2d conv_geometry(const ir::Graph& g, const ir::Node& node) {
+  const Shape& x = g.values[size_t(node.inputs[0])].shape;
+  const Shape& w = g.values[size_t(node.inputs[1])].shape;
+  const Shape& y = g.values[size_t(node.outputs[0])].shape;
+  KESTREL_CHECK(x.size() == 4, "{}: the CUDA backend runs 2-D convolutions only (input rank {})", ir::describe(node),
+                x.size());
+  Conv2d p;
+  p.n = int(x[0]), p.c = int(x[1]), p.h = int(x[2]), p.w = int(x[3]);
+  p.k = int(y[1]), p.oh = int(y[2]), p.ow = int(y[3]);
+  p.kh = int(w[2]), p.kw = int(w[3]);
+  const std::vector<int64_t> strides = node.attrs.get_ints("strides", {1, 1});
+  const std::vector<int64_t> dilations = node.attrs.get_ints("dilations", {1, 1});
+  std::vector<int64_t> pads = node.attrs.get_ints("pads", {0, 0, 0, 0});
+  const std::string auto_pad = node.attrs.get_string("auto_pad", "NOTSET");
+  p.sh = int(strides[0]), p.sw = int(strides[1]);
+  p.dh = int(dilations[0]), p.dw = int(dilations[1]);
+  p.groups = int(node.attrs.get_int("group", 1));
+  if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+    const int64_t in[2] = {p.h, p.w}, out[2] = {p.oh, p.ow}, k[2] = {p.kh, p.kw}, st[2] = {p.sh, p.sw},
+                  dl[2] = {p.dh, p.dw};
+    for (int i = 0; i < 2; ++i) {
+      const int64_t total = std::max<int64_t>(0, (out[i] - 1) * st[i] + (k[i] - 1) * dl[i] + 1 - in[i]);
+      pads[size_t(i)] = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+    }
+  } else if (auto_pad == "VALID") {
+    pads.assign(4, 0);
+  }
+  p.ph = int(pads[0]), p.pw = int(pads[1]);
+  return p;
+}
+
 namespace {
 
 cudaDataType cuda_type(DType t) {
@@ -32,34 +64,9 @@ struct ConvShape {
 };
 
 ConvShape conv_shape(const ir::Graph& g, const ir::Node& node) {
-  const Shape& x = g.values[size_t(node.inputs[0])].shape;
-  const Shape& w = g.values[size_t(node.inputs[1])].shape;
-  const Shape& y = g.values[size_t(node.outputs[0])].shape;
-  KESTREL_CHECK(x.size() == 4, "{}: the CUDA backend runs 2-D convolutions only (input rank {})", ir::describe(node),
-                x.size());
   ConvShape s;
+  s.p = conv_geometry(g, node);
   Conv2d& p = s.p;
-  p.n = int(x[0]), p.c = int(x[1]), p.h = int(x[2]), p.w = int(x[3]);
-  p.k = int(y[1]), p.oh = int(y[2]), p.ow = int(y[3]);
-  p.kh = int(w[2]), p.kw = int(w[3]);
-  const std::vector<int64_t> strides = node.attrs.get_ints("strides", {1, 1});
-  const std::vector<int64_t> dilations = node.attrs.get_ints("dilations", {1, 1});
-  std::vector<int64_t> pads = node.attrs.get_ints("pads", {0, 0, 0, 0});
-  const std::string auto_pad = node.attrs.get_string("auto_pad", "NOTSET");
-  p.sh = int(strides[0]), p.sw = int(strides[1]);
-  p.dh = int(dilations[0]), p.dw = int(dilations[1]);
-  p.groups = int(node.attrs.get_int("group", 1));
-  if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-    const int64_t in[2] = {p.h, p.w}, out[2] = {p.oh, p.ow}, k[2] = {p.kh, p.kw}, st[2] = {p.sh, p.sw},
-                  dl[2] = {p.dh, p.dw};
-    for (int i = 0; i < 2; ++i) {
-      const int64_t total = std::max<int64_t>(0, (out[i] - 1) * st[i] + (k[i] - 1) * dl[i] + 1 - in[i]);
-      pads[size_t(i)] = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
-    }
-  } else if (auto_pad == "VALID") {
-    pads.assign(4, 0);
-  }
-  p.ph = int(pads[0]), p.pw = int(pads[1]);
   if (node.attrs.get_string(kAttrActivation, "") == "Relu") p.act = Activation::kRelu;
   s.gemm = p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1 && p.ph == 0 && p.pw == 0 && p.groups == 1 &&
            p.oh == p.h && p.ow == p.w;
@@ -307,16 +314,17 @@ Launch plan_instance_norm(PlanContext& ctx, const ir::Node& node) {
   void* const* cscale = has_input(node, 3) ? ctx.slot(node.inputs[3]) : nullptr;
   void* const* cbias = has_input(node, 4) ? ctx.slot(node.inputs[4]) : nullptr;
   const int64_t inner = node.attrs.get_int(kAttrAffineInner, 1), channels = node.attrs.get_int(kAttrAffineChannels, 1);
+  const QuantizedOutput out = quantized_output(ctx.graph, node);
   if (single_pass_norm(ctx.graph, node))
     return [=](cudaStream_t s) {
       ChannelAffine affine;
       if (cscale && cbias) affine = ChannelAffine{*cscale, *cbias, inner, channels};
-      launch_instance_norm_single_pass(dtype, *px, *scale, *bias, *y, n, c, spatial, epsilon, affine, s);
+      launch_instance_norm_single_pass(dtype, *px, *scale, *bias, *y, n, c, spatial, epsilon, affine, s, out);
     };
   return [=](cudaStream_t s) {
     ChannelAffine affine;
     if (cscale && cbias) affine = ChannelAffine{*cscale, *cbias, inner, channels};
-    launch_instance_norm_ws(dtype, *px, *scale, *bias, *y, n, c, spatial, epsilon, *scratch, affine, s);
+    launch_instance_norm_ws(dtype, *px, *scale, *bias, *y, n, c, spatial, epsilon, *scratch, affine, s, out);
   };
 }
 

@@ -23,6 +23,17 @@ QuantAxis quant_axis(const ir::Graph& g, const ir::Node& node, int data_value) {
   return a;
 }
 
+QuantizedOutput quantized_output(const ir::Graph& g, const ir::Node& node) {
+  QuantizedOutput out;
+  const DataType y = g.values[size_t(node.outputs.at(0))].dtype;
+  if (y != DataType::kINT8 && y != DataType::kUINT8) return out;
+  out.quantized = true;
+  out.is_unsigned = y == DataType::kUINT8;
+  out.scale = node.attrs.get_float(kAttrOutputScale, 0.f);
+  KESTREL_CHECK(out.scale > 0.f, "{}: an {} output needs its scale", ir::describe(node), dtype_name(y));
+  return out;
+}
+
 namespace {
 
 void check_common(const ir::Graph& g, const ir::Node& node, int data_value, DataType quantized) {
@@ -47,7 +58,8 @@ void check_common(const ir::Graph& g, const ir::Node& node, int data_value, Data
 std::string choose_quantize(const ir::Graph& g, const ir::Node& node) {
   const DataType x = g.values[size_t(node.inputs.at(0))].dtype;
   const DataType y = g.values[size_t(node.outputs.at(0))].dtype;
-  KESTREL_CHECK(x == DataType::kFLOAT, "{}: float32 input expected on CUDA, got {}", ir::describe(node), dtype_name(x));
+  KESTREL_CHECK(x == DataType::kFLOAT || x == DataType::kHALF, "{}: float input expected on CUDA, got {}",
+                ir::describe(node), dtype_name(x));
   KESTREL_CHECK(y == DataType::kINT8 || y == DataType::kUINT8, "{}: CUDA quantizes to int8 or uint8, not {}",
                 ir::describe(node), dtype_name(y));
   check_common(g, node, node.inputs[0], y);
@@ -59,7 +71,8 @@ std::string choose_dequantize(const ir::Graph& g, const ir::Node& node) {
   const DataType y = g.values[size_t(node.outputs.at(0))].dtype;
   KESTREL_CHECK(x == DataType::kINT8 || x == DataType::kUINT8 || x == DataType::kINT32,
                 "{}: CUDA dequantizes int8, uint8 or int32, not {}", ir::describe(node), dtype_name(x));
-  KESTREL_CHECK(y == DataType::kFLOAT, "{}: float32 output expected on CUDA, got {}", ir::describe(node), dtype_name(y));
+  KESTREL_CHECK(y == DataType::kFLOAT || y == DataType::kHALF, "{}: float output expected on CUDA, got {}",
+                ir::describe(node), dtype_name(y));
   check_common(g, node, node.inputs[0], x);
   return "cuda.dequantize_linear";
 }
@@ -70,12 +83,13 @@ Launch plan_quantize_or_dequantize(PlanContext& ctx, const ir::Node& node) {
   const bool quantize = node.op_type == "QuantizeLinear";
   const QuantAxis a = quant_axis(ctx.graph, node, node.inputs[0]);
   const DType q = to_dtype(ctx.value(quantize ? node.outputs[0] : node.inputs[0]).dtype);
+  const DType f = to_dtype(ctx.value(quantize ? node.inputs[0] : node.outputs[0]).dtype);
   void* const* x = ctx.slot(node.inputs[0]);
   void* const* scales = ctx.slot(node.inputs[1]);
   void* const* zps = has_input(node, 2) ? ctx.slot(node.inputs[2]) : nullptr;
   void* const* y = ctx.slot(node.outputs[0]);
   const auto launch = quantize ? launch_quantize_linear : launch_dequantize_linear;
-  return [=](cudaStream_t s) { launch(q, a, *x, *scales, zps ? *zps : nullptr, *y, s); };
+  return [=](cudaStream_t s) { launch(q, f, a, *x, *scales, zps ? *zps : nullptr, *y, s); };
 }
 
 }  // namespace

@@ -45,10 +45,10 @@ __global__ void norm_partials_kernel(const T* __restrict__ x, int64_t spatial, i
 }
 
 // Stage 2: every block merges its instance's partials, then normalises its chunk.
-template <typename T>
+template <typename T, typename Y>
 __global__ void norm_apply_kernel(const T* __restrict__ x, const T* __restrict__ scale, const T* __restrict__ bias,
-                                  T* __restrict__ y, int c, int64_t spatial, int chunks, float epsilon,
-                                  const Moments* partials, ChannelAffine affine) {
+                                  Y* __restrict__ y, int c, int64_t spatial, int chunks, float epsilon,
+                                  const Moments* partials, ChannelAffine affine, float y_scale) {
   await_previous_kernel();
   const int64_t instance = blockIdx.x / chunks;
   const int chunk = blockIdx.x % chunks;
@@ -68,15 +68,16 @@ __global__ void norm_apply_kernel(const T* __restrict__ x, const T* __restrict__
   const float b = to_float(bias[channel]) - s_mean * g;
   const int64_t begin = chunk * kNormChunk, end = min(spatial, begin + kNormChunk);
   const T* xi = x + instance * spatial;
-  T* yi = y + instance * spatial;
+  Y* yi = y + instance * spatial;
   if (affine.scale == nullptr) {
-    for (int64_t j = begin + threadIdx.x; j < end; j += blockDim.x) yi[j] = from_float<T>(to_float(xi[j]) * g + b);
+    for (int64_t j = begin + threadIdx.x; j < end; j += blockDim.x)
+      yi[j] = convert_or_quantize<Y>(to_float(xi[j]) * g + b, y_scale);
   } else {
     const T* cs = static_cast<const T*>(affine.scale);
     const T* cb = static_cast<const T*>(affine.bias);
     for (int64_t j = begin + threadIdx.x; j < end; j += blockDim.x) {
       const int64_t ch = ((instance * spatial + j) / affine.inner) % affine.channels;
-      yi[j] = from_float<T>((to_float(xi[j]) * g + b) * to_float(cs[ch]) + to_float(cb[ch]));
+      yi[j] = convert_or_quantize<Y>((to_float(xi[j]) * g + b) * to_float(cs[ch]) + to_float(cb[ch]), y_scale);
     }
   }
 }
@@ -344,22 +345,24 @@ void launch_norm_statistics(DType dtype, const void* x, int64_t instances, int64
 
 void launch_norm_apply(DType dtype, const void* x, const void* scale, const void* bias, void* y, int n, int c,
                        int64_t spatial, float epsilon, const void* partials, const ChannelAffine& affine,
-                       cudaStream_t s) {
+                       cudaStream_t s, const QuantizedOutput& out) {
   if (int64_t(n) * c * spatial == 0) return;
   const int chunks = norm_chunks(spatial);
   const unsigned blocks = unsigned(int64_t(n) * c * chunks);
   dispatch_float(dtype, [&]<typename T>() {
-    launch(norm_apply_kernel<T>, blocks, kNormThreads, 0, s, static_cast<const T*>(x), static_cast<const T*>(scale),
-           static_cast<const T*>(bias), static_cast<T*>(y), c, spatial, chunks, epsilon,
-           static_cast<const Moments*>(partials), affine);
+    dispatch_quantized_output<T>(out, [&]<typename Y>() {
+      launch(norm_apply_kernel<T, Y>, blocks, kNormThreads, 0, s, static_cast<const T*>(x),
+             static_cast<const T*>(scale), static_cast<const T*>(bias), static_cast<Y*>(y), c, spatial, chunks, epsilon,
+             static_cast<const Moments*>(partials), affine, out.scale);
+    });
   });
 }
 
 void launch_instance_norm_ws(DType dtype, const void* x, const void* scale, const void* bias, void* y, int n, int c,
                              int64_t spatial, float epsilon, void* workspace, const ChannelAffine& affine,
-                             cudaStream_t s) {
+                             cudaStream_t s, const QuantizedOutput& out) {
   launch_norm_statistics(dtype, x, int64_t(n) * c, spatial, workspace, s);
-  launch_norm_apply(dtype, x, scale, bias, y, n, c, spatial, epsilon, workspace, affine, s);
+  launch_norm_apply(dtype, x, scale, bias, y, n, c, spatial, epsilon, workspace, affine, s, out);
 }
 
 void launch_softmax(DType dtype, const void* x, void* y, int64_t outer, int64_t length, int64_t inner, bool log,

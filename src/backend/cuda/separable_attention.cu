@@ -38,9 +38,9 @@ __device__ float block_reduce(float v, float* scratch) {
   return kMax ? warp_max(v) : warp_sum(v);
 }
 
-template <typename T>
+template <typename T, typename Y>
 __global__ void __launch_bounds__(kAttentionThreads)
-    separable_attention_kernel(SeparableAttentionShape p, const T* __restrict__ qkv, T* __restrict__ y) {
+    separable_attention_kernel(SeparableAttentionShape p, const T* __restrict__ qkv, Y* __restrict__ y, float y_scale) {
   await_previous_kernel();
   extern __shared__ float weights[];  // p.tokens softmax numerators
   __shared__ float scratch[32];
@@ -71,10 +71,10 @@ __global__ void __launch_bounds__(kAttentionThreads)
     float dot = 0.f;
     for (int t = lane; t < p.tokens; t += 32) dot = fmaf(to_float(key[t]), weights[t], dot);
     const float context = warp_sum(dot) * inv_sum;
-    T* out = y + ((int64_t(b) * p.channels + c) * p.positions + position) * p.tokens;
+    Y* out = y + ((int64_t(b) * p.channels + c) * p.positions + position) * p.tokens;
     for (int t = lane; t < p.tokens; t += 32) {
       const float v = to_float(value[t]);
-      out[t] = from_float<T>((v > 0.f ? v : 0.f) * context);
+      out[t] = convert_or_quantize<Y>((v > 0.f ? v : 0.f) * context, y_scale);
     }
   }
 }
@@ -82,15 +82,17 @@ __global__ void __launch_bounds__(kAttentionThreads)
 }  // namespace
 
 void launch_separable_attention(DType dtype, const SeparableAttentionShape& p, const void* qkv, void* y,
-                                cudaStream_t s) {
+                                cudaStream_t s, const QuantizedOutput& out) {
   if (int64_t(p.batch) * p.channels * p.positions * p.tokens == 0) return;
   if (p.tokens > kSeparableAttentionMaxTokens) throw std::runtime_error("SeparableAttention: too many tokens");
   const dim3 grid(unsigned((p.channels + kChannelsPerBlock - 1) / kChannelsPerBlock), unsigned(p.positions),
                   unsigned(p.batch));
   const size_t shared = size_t(p.tokens) * sizeof(float);
   dispatch_float(dtype, [&]<typename T>() {
-    launch(separable_attention_kernel<T>, grid, kAttentionThreads, shared, s, p, static_cast<const T*>(qkv),
-           static_cast<T*>(y));
+    dispatch_quantized_output<T>(out, [&]<typename Y>() {
+      launch(separable_attention_kernel<T, Y>, grid, kAttentionThreads, shared, s, p, static_cast<const T*>(qkv),
+             static_cast<Y*>(y), out.scale);
+    });
   });
 }
 
