@@ -284,17 +284,42 @@ TEST(CpuFastConv, PointwiseAroundSmat) {
                        {act(rnd({1, s.cin, s.h, s.w})), weight(rnd({s.cout, s.cin, 1, 1}, -scale, scale)),
                         weight(rnd({s.cout}))},
                        1, conv_attrs({1, 1}, {0, 0, 0, 0}));
-    check_case(c, {"cpu.onednn.conv", "cpu.onednn.pointwise"});
+    check_case(c, {"cpu.onednn.conv", "cpu.onednn.pointwise", "cpu.avx512.pointwise"});
   }
   // A batch of two, odd channels, no bias: the matmul form broadcasts the weights over images.
   Case batched = make_case("1x1 batch 2 odd", "Conv",
                            {act(rnd({2, 19, 5, 7})), weight(rnd({13, 19, 1, 1}, -0.2f, 0.2f))}, 1,
                            conv_attrs({1, 1}, {0, 0, 0, 0}));
-  check_case(batched, {"cpu.onednn.conv", "cpu.onednn.pointwise"});
+  check_case(batched, {"cpu.onednn.conv", "cpu.onednn.pointwise", "cpu.avx512.pointwise"});
 }
 
-// The matmul form of 1x1 convolutions only takes what a matmul computes: stride 1, no padding,
-// one group.
+// The own AVX-512 GEMM's register blocks are 6 rows x 64 columns (four vectors, the last one
+// masked): every remainder of rows (1..5), of vectors (1..3) and of a vector's lanes, one and
+// several column blocks, and reductions of 1, odd and SMAT's lengths, with the epilogues.
+TEST(CpuFastConv, PointwiseGemmBlockEdges) {
+  struct Shape3 {
+    int64_t cout, cin, h, w;
+  };
+  for (const Shape3 s : {Shape3{1, 1, 1, 1}, Shape3{5, 3, 1, 15}, Shape3{6, 16, 4, 16}, Shape3{7, 33, 1, 17},
+                         Shape3{13, 128, 4, 65}, Shape3{50, 7, 2, 100}, Shape3{96, 128, 4, 64},
+                         Shape3{257, 130, 3, 43}}) {
+    for (const char* activation : {"", "Relu", "Clip"}) {
+      ir::Attributes a = conv_attrs({1, 1}, {0, 0, 0, 0});
+      a.set("activation", std::string(activation));
+      a.set("activation_min", -0.25f);
+      a.set("activation_max", 0.5f);
+      const float scale = 1.0f / std::sqrt(float(s.cin));
+      Case c = make_case(fmt::format("1x1 {}->{} {}x{} act '{}'", s.cin, s.cout, s.h, s.w, activation), "FusedConv",
+                         {act(rnd({2, s.cin, s.h, s.w})), weight(rnd({s.cout, s.cin, 1, 1}, -scale, scale)),
+                          weight(rnd({s.cout})), act(rnd({2, s.cout, s.h, s.w}))},
+                         1, a, 1, "kestrel");
+      check_case(c, {"cpu.avx512.pointwise"});
+    }
+  }
+}
+
+// The matmul forms of 1x1 convolutions (oneDNN's and the own AVX-512 GEMM) only take what a
+// matmul computes: stride 1, no padding, one group.
 TEST(CpuFastConv, PointwiseMatmulRefusesStridesPadsAndGroups) {
   const KernelImpl* impl = cpu::fast::find_kernel_impl("Conv", "cpu.onednn.pointwise");
   ASSERT_NE(impl, nullptr);
@@ -306,8 +331,11 @@ TEST(CpuFastConv, PointwiseMatmulRefusesStridesPadsAndGroups) {
                            conv_attrs({1, 1}, {0, 0, 0, 0}, 2));
   Case dense = make_case("3x3", "Conv", {act(rnd({1, 16, 8, 8})), weight(rnd({16, 16, 3, 3}))}, 1,
                          conv_attrs({1, 1}, {1, 1, 1, 1}));
+  const KernelImpl* own = cpu::fast::find_kernel_impl("Conv", "cpu.avx512.pointwise");
+  ASSERT_NE(own, nullptr);
   for (const Case* c : {&strided, &padded, &grouped, &dense}) {
     EXPECT_FALSE(impl->accepts(c->graph, c->graph.nodes[0])) << c->name;
+    EXPECT_FALSE(own->accepts(c->graph, c->graph.nodes[0])) << c->name;
     check_case(*c, {"cpu.onednn.conv"});  // the others still match the reference
   }
 }
@@ -374,7 +402,7 @@ TEST(CpuFastConv, FusedActivationsAndResiduals) {
                        {act(rnd({1, 128, 4, 80})), weight(rnd({192, 128, 1, 1}, -0.1f, 0.1f)), absent(),
                         act(rnd({1, 192, 4, 80}))},
                        1, a, 1, "kestrel");
-  check_case(ffn, {"cpu.onednn.conv", "cpu.onednn.pointwise"});
+  check_case(ffn, {"cpu.onednn.conv", "cpu.onednn.pointwise", "cpu.avx512.pointwise"});
 }
 
 TEST(CpuFastConv, OneHotUnfoldGathers) {

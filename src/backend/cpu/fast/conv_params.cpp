@@ -1,5 +1,8 @@
 #include "backend/cpu/fast/conv_params.h"
 
+#include "backend/cpu/fast/kernel.h"
+#include "ir/shape_utils.h"
+
 #include <algorithm>
 #include <limits>
 
@@ -52,5 +55,33 @@ std::optional<ConvParams> read_conv_params(const ir::Graph& graph, const ir::Nod
   }
   return p;
 }
+
+namespace {
+
+bool all_equal(const std::vector<int64_t>& values, int64_t expected) {
+  for (int64_t v : values)
+    if (v != expected) return false;
+  return true;
+}
+
+}  // namespace
+
+bool plain_pointwise_conv(const ir::Graph& graph, const ir::Node& node) {
+  if (node.inputs.size() < 2 || node.outputs.size() != 1) return false;
+  const int x = node.inputs[0], w = node.inputs[1];
+  if (!is_float(graph, x) || !is_float(graph, w) || !is_constant(graph, w)) return false;
+  const Shape& xs = value_of(graph, x).shape;
+  const Shape& ws = value_of(graph, w).shape;
+  if (xs.size() != 4 || ws.size() != 4 || ws[2] != 1 || ws[3] != 1 || shape_numel(xs) == 0) return false;
+  if (node.inputs.size() > 2 && node.inputs[2] != ir::kNoValue &&
+      (!is_float(graph, node.inputs[2]) || !is_constant(graph, node.inputs[2])))
+    return false;
+  if (node.inputs.size() > 3 && node.inputs[3] != ir::kNoValue && !is_float(graph, node.inputs[3])) return false;
+  const std::optional<ConvParams> p = read_conv_params(graph, node);
+  if (!p || p->group != 1 || !all_equal(p->strides, 1) || !all_equal(p->pad_begin, 0) || !all_equal(p->pad_end, 0))
+    return false;
+  return p->activation.empty() || p->activation == "Relu" || p->activation == "Clip";
+}
+
 
 }  // namespace kestrel::cpu::fast

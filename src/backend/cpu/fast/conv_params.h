@@ -20,4 +20,9 @@ struct ConvParams {
 // nullopt when the node is not a 2-D convolution with static shapes and a constant weight shape.
 std::optional<ConvParams> read_conv_params(const ir::Graph& graph, const ir::Node& node);
 
+// A float 1x1 convolution (stride 1, no padding, one group) with constant weights and bias, an
+// optional float residual and no activation or Relu/Clip: the layers the plain-layout GEMM
+// kernels run (cpu.onednn.pointwise, cpu.avx512.pointwise).
+bool plain_pointwise_conv(const ir::Graph& graph, const ir::Node& node);
+
 }  // namespace kestrel::cpu::fast

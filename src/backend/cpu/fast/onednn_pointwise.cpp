@@ -21,29 +21,6 @@ namespace {
 
 using dnnl::memory;
 
-bool all_equal(const std::vector<int64_t>& values, int64_t expected) {
-  for (int64_t v : values)
-    if (v != expected) return false;
-  return true;
-}
-
-bool accepts(const ir::Graph& graph, const ir::Node& node) {
-  if (node.inputs.size() < 2 || node.outputs.size() != 1) return false;
-  const int x = node.inputs[0], w = node.inputs[1];
-  if (!is_float(graph, x) || !is_float(graph, w) || !is_constant(graph, w)) return false;
-  const Shape& xs = value_of(graph, x).shape;
-  const Shape& ws = value_of(graph, w).shape;
-  if (xs.size() != 4 || ws.size() != 4 || ws[2] != 1 || ws[3] != 1 || shape_numel(xs) == 0) return false;
-  if (node.inputs.size() > 2 && node.inputs[2] != ir::kNoValue &&
-      (!is_float(graph, node.inputs[2]) || !is_constant(graph, node.inputs[2])))
-    return false;
-  if (node.inputs.size() > 3 && node.inputs[3] != ir::kNoValue && !is_float(graph, node.inputs[3])) return false;
-  const std::optional<ConvParams> p = read_conv_params(graph, node);
-  if (!p || p->group != 1 || !all_equal(p->strides, 1) || !all_equal(p->pad_begin, 0) || !all_equal(p->pad_end, 0))
-    return false;
-  return p->activation.empty() || p->activation == "Relu" || p->activation == "Clip";
-}
-
 class OnednnPointwise final : public Kernel {
  public:
   explicit OnednnPointwise(const PrepareContext& ctx) : stream_(onednn_engine()) {
@@ -144,8 +121,8 @@ std::unique_ptr<Kernel> create(const PrepareContext& ctx) { return std::make_uni
 
 // Priority -1: cpu.onednn.conv stays the default (it also runs channel-blocked values); this one
 // is kept where the builder's timing finds it faster.
-KESTREL_REGISTER_FAST_KERNEL(KernelImpl{"cpu.onednn.pointwise", "Conv", Isa::kBaseline, accepts, nullptr, create, -1});
+KESTREL_REGISTER_FAST_KERNEL(KernelImpl{"cpu.onednn.pointwise", "Conv", Isa::kBaseline, plain_pointwise_conv, nullptr, create, -1});
 KESTREL_REGISTER_FAST_KERNEL(
-    KernelImpl{"cpu.onednn.pointwise", "kestrel.FusedConv", Isa::kBaseline, accepts, nullptr, create, -1});
+    KernelImpl{"cpu.onednn.pointwise", "kestrel.FusedConv", Isa::kBaseline, plain_pointwise_conv, nullptr, create, -1});
 
 }  // namespace kestrel::cpu::fast
