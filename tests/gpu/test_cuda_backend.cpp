@@ -887,6 +887,7 @@ TEST(CudaLowering, SmatKernelCount) {
     v.shape_known = true;
   }
   passes::optimize(source);
+  passes::optimize(source, DeviceType::kCUDA);  // as the builder and cuda::compile do
   source.sort();
   for (bool fp16 : {false, true}) {
     size_t totals[2] = {};

@@ -14,6 +14,8 @@
 #include "backend/cuda/cuda_ops.h"
 #include "backend/cuda/kernel_timing.h"
 #include "backend/cuda/lowering.h"
+#include "passes/pass.h"
+#include "passes/rewrite_utils.h"
 #include "core/fp16.h"
 #include "engine/backend.h"
 #include "engine/memory_plan.h"
@@ -490,6 +492,10 @@ void record_lowering_options(engine::EngineData& engine, const LoweringOptions& 
 }
 
 void compile(engine::EngineData& engine, const BuilderConfig& config) {
+  // The CUDA rewrites (src/passes, e.g. Gemm and LayerNormalization as the ops it has kernels for).
+  passes::optimize(engine.graph, DeviceType::kCUDA);
+  passes::give_outputs_producers(engine.graph);
+  engine.graph.sort();
   const DeviceFacts facts = current_device_facts();
   engine.target[kFactComputeCapability] = facts.compute_capability;
   engine.target[kFactDeviceName] = facts.device_name;
