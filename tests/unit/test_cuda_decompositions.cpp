@@ -139,5 +139,46 @@ TEST(CudaDecompositions, BatchNormalizationWithoutAConvolution) {
   }
 }
 
+TEST(CudaDecompositions, GatherOfAContiguousRun) {
+  struct Case {
+    Shape data;
+    int64_t axis;
+    Tensor indices;
+  };
+  const Case cases[] = {
+      {{2, 197, 8}, 1, make_int64({}, {0})},          // ViT's class token
+      {{4, 6}, -1, make_int64({}, {-1})},             // the last column, counted from the end
+      {{5, 3, 2}, 0, make_int64({3}, {1, 2, 3})},     // a run of rows
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(::testing::Message() << "axis " << c.axis << " indices " << c.indices.numel());
+    GraphBuilder b;
+    const std::vector<Tensor> inputs{random_float(c.data, 14)};
+    const int x = b.input("x", c.data);
+    ir::Attributes attrs;
+    attrs.set("axis", c.axis);
+    b.output(b.one("Relu", {b.one("Gather", {x, b.constant(c.indices)}, attrs)}));
+    const ir::Graph g = decomposed_and_checked(b.graph, inputs, "Gather");
+    EXPECT_EQ(count_ops(g, "Slice"), 1u);
+  }
+  // An opset-11 model: Squeeze with its axes as an attribute.
+  {
+    GraphBuilder b;
+    const std::vector<Tensor> inputs{random_float({3, 5}, 15)};
+    const int x = b.input("x", {3, 5});
+    ir::Attributes attrs;
+    attrs.set("axis", int64_t(1));
+    b.output(b.one("Gather", {x, b.constant(make_int64({}, {2}))}, attrs, 11));
+    decomposed_and_checked(b.graph, inputs, "Gather");
+  }
+  // Indices that are not one run stay a Gather.
+  GraphBuilder b;
+  const int x = b.input("x", {4, 6});
+  b.output(b.one("Gather", {x, b.constant(make_int64({2}, {2, 0}))}));
+  ir::Graph g = b.graph;
+  passes::optimize(g, DeviceType::kCUDA);
+  EXPECT_EQ(count_ops(g, "Gather"), 1u);
+}
+
 }  // namespace
 }  // namespace kestrel::testing

@@ -147,6 +147,20 @@ void launch_gemm_conv_pipelined(const GemmConv& p, const void* w, const void* x,
 // and a multiple of the groups.
 bool gemm_norm_applies(int k, int n, int groups);
 
+// ---------------------------------------------------------------- pooling
+// MaxPool / AveragePool over 2-D windows of NCHW values (pool.cu), one thread per output, with
+// the reference's rules (src/backend/cpu/reference/pool.cpp): padding never takes part in a
+// maximum or a sum; the average divides by the in-bounds taps, or with count_include_pad by the
+// taps inside the padded input; a window with nothing to reduce gives the type's lowest value
+// (max) or 0 (average).
+struct Pool2d {
+  int planes = 0, h = 0, w = 0, oh = 0, ow = 0;  // planes = batch x channels
+  int kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1;
+  int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  bool max = true, count_include_pad = false;
+};
+void launch_pool2d(DType dtype, const Pool2d& p, const void* x, void* y, cudaStream_t stream);
+
 // ---------------------------------------------------------------- quantization
 // QuantizeLinear (float32/float16 `f` -> int8/uint8) and DequantizeLinear (int8/uint8/int32 ->
 // float32/float16 `f`), per tensor or per axis: element i uses scale and zero point
