@@ -63,6 +63,19 @@ struct StridedCopy {
 };
 void launch_strided_copy(int element_size, const StridedCopy& p, const void* in, void* out, cudaStream_t stream);
 
+// Pad (pad.cu): out[c] = in[source(c)] along every axis, source = c - begin where inside, else
+// by mode: constant (the element `fill`, raw bytes), edge (clamped), reflect (mirrored about the
+// edge elements), wrap (modulo). Negative begins crop. Elements are raw bytes of `element_size`.
+enum class PadMode : uint8_t { kConstant, kEdge, kReflect, kWrap };
+struct Pad {
+  int rank = 0;
+  int64_t n = 0;  // output elements
+  int64_t out_dims[kMaxRank] = {}, in_dims[kMaxRank] = {}, begin[kMaxRank] = {};
+  PadMode mode = PadMode::kConstant;
+  uint64_t fill = 0;  // the constant's bytes (the low element_size of them)
+};
+void launch_pad(int element_size, const Pad& p, const void* in, void* out, cudaStream_t stream);
+
 // GatherElements: out[c] = data[c with c[axis] := index[c]]; `index` is contiguous with the
 // output's shape, data read through `data_strides`.
 struct GatherElements {
