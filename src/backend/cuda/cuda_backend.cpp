@@ -226,20 +226,20 @@ bool fp16_capable(const std::string& op) {
       "ReduceMin", "GlobalAveragePool", "GlobalMaxPool", "Split", "Concat", "Reshape", "Flatten", "Squeeze",
       "Unsqueeze", "Transpose", "DepthToSpace", "SpaceToDepth", "Slice", "Expand", "Identity", "Dropout", "ArgMax",
       "ArgMin", "GatherElements", "Equal", "Where", "Cast", "Neg", "Abs", "Exp", "Erf", "Gelu", "Sqrt",
-      "QuantizeLinear", "DequantizeLinear", "MaxPool", "AveragePool", "Pad"};
+      "QuantizeLinear", "DequantizeLinear", "MaxPool", "AveragePool", "Pad", "Resize"};
   for (const char* name : ops)
     if (op == name) return true;
   return false;
 }
 
-// Whether float input i of a layer is converted to the layer's precision. Not Clip's bounds (read
-// on the host), nor the scales of quantizers and integer convolutions and the latter's bias
+// Whether float input i of a layer is converted to the layer's precision. Not Clip's bounds and
+// Resize's roi and scales (read on the host), nor the scales of quantizers and integer convolutions and the latter's bias
 // (float32 on the device, so that the integer layers scale exactly as the CPU does), nor the
 // inputs whose kernels take float32 and float16 alike: the value a quantizer quantizes and an
 // integer convolution's residual are read as their producer wrote them (no reformat launch, and a
 // float32 network input is quantized exactly as the CPU does).
 bool follows_layer_precision(const ir::Node& node, size_t i) {
-  if (node.op_type == "Clip" || node.op_type == "DequantizeLinear") return i == 0;
+  if (node.op_type == "Clip" || node.op_type == "DequantizeLinear" || node.op_type == "Resize") return i == 0;
   if (node.op_type == "QuantizeLinear" || node.op_type == "QConv") return false;
   return true;
 }

@@ -174,6 +174,32 @@ struct Pool2d {
 };
 void launch_pool2d(DType dtype, const Pool2d& p, const void* x, void* y, cudaStream_t stream);
 
+// ---------------------------------------------------------------- resize
+// Resize of the last two axes of NCHW values (resize.cu), with the reference's coordinate maps,
+// rounding and tap weights (src/backend/cpu/reference/resize.cpp): nearest (four rounding modes),
+// linear and cubic (Keys, cubic_a, exclude_outside), every coordinate_transformation_mode;
+// coordinates and weights in double as there.
+enum class ResizeMode : uint8_t { kNearest, kLinear, kCubic };
+enum class NearestRounding : uint8_t { kRoundPreferFloor, kRoundPreferCeil, kFloor, kCeil };
+enum class CoordinateTransform : uint8_t {
+  kHalfPixel, kHalfPixelSymmetric, kPytorchHalfPixel, kAlignCorners, kAsymmetric, kTfHalfPixelForNn, kTfCropAndResize
+};
+struct ResizeAxis {
+  int in = 1, out = 1;
+  double scale = 1, length_resized = 1, roi_start = 0, roi_end = 1;
+};
+struct Resize2d {
+  int planes = 0;  // batch x channels
+  ResizeAxis y, x;
+  ResizeMode mode = ResizeMode::kNearest;
+  NearestRounding rounding = NearestRounding::kRoundPreferFloor;
+  CoordinateTransform transform = CoordinateTransform::kHalfPixel;
+  double cubic_a = -0.75;
+  bool exclude_outside = false;
+  float extrapolation_value = 0.f;
+};
+void launch_resize2d(DType dtype, const Resize2d& p, const void* x, void* y, cudaStream_t stream);
+
 // ---------------------------------------------------------------- quantization
 // QuantizeLinear (float32/float16 `f` -> int8/uint8) and DequantizeLinear (int8/uint8/int32 ->
 // float32/float16 `f`), per tensor or per axis: element i uses scale and zero point
