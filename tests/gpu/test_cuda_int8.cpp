@@ -116,7 +116,7 @@ TEST(CudaLowering, QdqConvolutionsRunOnIntegerKernels) {
   const Expect cases[] = {
       {{{1, 32, 8, 6}, 48}, "cuda.qconv_gemm"},                                       // 1x1, K and N % 16 == 0
       {{{1, 16, 8, 8}, 32, 3, 1, 1}, "cuda.im2col+cuda.qconv_gemm"},                  // dense 3x3
-      {{{1, 32, 8, 8}, 32, 3, 2, 1, 32}, "cuda.qconv_direct"},                        // depthwise, stride 2
+      {{{1, 32, 8, 8}, 32, 3, 2, 1, 32}, "cuda.qconv_depthwise3x3"},                  // depthwise, stride 2
       {{{1, 32, 7, 5}, 16}, "cuda.qconv_direct"},                                     // N = 35
       {{{1, 32, 8, 6}, 16, 1, 1, 0, 1, true, false, true, true}, "cuda.qconv_direct"},  // uint8 input
   };
@@ -235,12 +235,20 @@ TEST(CudaKernels, IntegerConvolutionIm2colGemm) {
   expect_qconv_matches_cpu({{1, 16, 16, 16}, 16, 3, 2, 1, 1, true, false, true, false, 10}, "3x3, stride 2");
 }
 
-TEST(CudaKernels, IntegerConvolutionDirect) {
+TEST(CudaKernels, IntegerConvolutionDepthwise) {
   KESTREL_REQUIRE_GPU();
   KESTREL_USE_INT8_KERNELS();
   expect_qconv_matches_cpu({{1, 32, 8, 8}, 32, 3, 2, 1, 32}, "depthwise 3x3, stride 2");
   expect_qconv_matches_cpu({{2, 48, 9, 7}, 48, 3, 1, 1, 48, false, true, false, false, 11},
                            "depthwise 3x3, residual, float output");
+  expect_qconv_matches_cpu({{1, 64, 64, 64}, 64, 3, 1, 1, 64, true, false, true, false, 13}, "depthwise 3x3, SMAT's layer 2");
+  expect_qconv_matches_cpu({{1, 16, 10, 12}, 16, 3, 1, 1, 16, true, false, true, true, 14}, "depthwise 3x3, uint8 input");
+}
+
+TEST(CudaKernels, IntegerConvolutionDirect) {
+  KESTREL_REQUIRE_GPU();
+  KESTREL_USE_INT8_KERNELS();
+  expect_qconv_matches_cpu({{1, 16, 9, 9}, 16, 5, 2, 2, 16}, "depthwise 5x5: the generic kernel");
   expect_qconv_matches_cpu({{1, 32, 7, 5}, 16}, "1x1, N = 35");
   expect_qconv_matches_cpu({{1, 32, 8, 6}, 16, 1, 1, 0, 1, true, false, true, true}, "uint8 input");
   expect_qconv_matches_cpu({{1, 3, 20, 20}, 16, 3, 2, 1, 1, true, false, true, false, 12}, "RGB stem, K = 27");

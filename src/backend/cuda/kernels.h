@@ -230,7 +230,8 @@ struct QConv {
 enum class QConvKernel : uint8_t {
   kGemm,        // 1x1, stride 1, no padding, one group: one tensor-core GEMM (int8 X, K and N % 16 == 0)
   kIm2colGemm,  // other one-group convolutions: an int8 im2col, then that GEMM
-  kDirect       // everything else (depthwise, grouped, uint8 X, other sizes): one thread per output
+  kDepthwise3x3,  // depthwise 3x3 (any stride and padding, no dilation): a 2-D tile of outputs per block
+  kDirect       // everything else (grouped, uint8 X, other sizes): one thread per output
 };
 QConvKernel choose_qconv_kernel(const QConv& p);
 const char* qconv_kernel_name(QConvKernel kernel);

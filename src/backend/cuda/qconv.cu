@@ -66,6 +66,41 @@ __global__ void qconv_direct_kernel(Conv2d p, const X* __restrict__ x, const int
   }
 }
 
+// ---- depthwise 3x3: conv.cu's depthwise layout (a 2-D tile of output pixels per block, planes
+// along z, 32-bit index arithmetic), on integers
+
+template <typename X, typename R, typename Y>
+__global__ void qconv_depthwise3x3_kernel(Conv2d p, const X* __restrict__ x, const int8_t* __restrict__ w,
+                                          QConvEpilogue e, Y* __restrict__ y, int64_t planes) {
+  await_previous_kernel();
+  const int ox = int(blockIdx.x * blockDim.x + threadIdx.x);
+  const int oy = int(blockIdx.y * blockDim.y + threadIdx.y);
+  if (ox >= p.ow || oy >= p.oh) return;
+  const int64_t in_plane = int64_t(p.h) * p.w, out_plane = int64_t(p.oh) * p.ow;
+  const int iy0 = oy * p.sh - p.ph, ix0 = ox * p.sw - p.pw;
+  for (int64_t plane = blockIdx.z; plane < planes; plane += gridDim.z) {  // plane = n * k + k
+    const int k = int(plane % p.k);
+    const X* xc = x + plane * in_plane;
+    const int8_t* wk = w + k * 9;
+    int32_t acc = 0;
+#pragma unroll
+    for (int ky = 0; ky < 3; ++ky) {
+      const int iy = iy0 + ky;
+      if (iy < 0 || iy >= p.h) continue;
+#pragma unroll
+      for (int kx = 0; kx < 3; ++kx) {
+        const int ix = ix0 + kx;
+        if (ix >= 0 && ix < p.w) acc += int32_t(xc[iy * p.w + ix]) * int32_t(wk[ky * 3 + kx]);
+      }
+    }
+    const int64_t i = plane * out_plane + int64_t(oy) * p.ow + ox;
+    y[i] = convert_or_quantize<Y>(qconv_value<R>(acc, e, k, i), e.y_scale);
+  }
+}
+
+// Grid dimension z is limited to 65535; the kernel walks the rest of the planes with a stride.
+inline unsigned capped_planes(int64_t n) { return unsigned(n < 1 ? 1 : n > 65535 ? 65535 : n); }
+
 // ---- the tensor-core GEMM: Y_b[m, j] = W[m, k] X_b[k, j], K and N multiples of 16
 
 constexpr int kGemmThreads = 128;  // four warps, 2x2 over the 64x64 output tile, 32x32 each
@@ -213,6 +248,8 @@ int64_t output_plane(const Conv2d& c) { return int64_t(c.oh) * c.ow; }
 
 QConvKernel choose_qconv_kernel(const QConv& p) {
   const Conv2d& c = p.conv;
+  if (c.groups == c.c && c.groups == c.k && c.kh == 3 && c.kw == 3 && c.dh == 1 && c.dw == 1)
+    return QConvKernel::kDepthwise3x3;
   if (p.x != DType::kI8 || c.groups != 1 || im2col_rows(c) % 16 != 0 || output_plane(c) % 16 != 0)
     return QConvKernel::kDirect;
   const bool plain = c.kh == 1 && c.kw == 1 && c.sh == 1 && c.sw == 1 && c.ph == 0 && c.pw == 0 && c.oh == c.h &&
@@ -224,6 +261,7 @@ const char* qconv_kernel_name(QConvKernel kernel) {
   switch (kernel) {
     case QConvKernel::kGemm: return "cuda.qconv_gemm";
     case QConvKernel::kIm2colGemm: return "cuda.im2col+cuda.qconv_gemm";
+    case QConvKernel::kDepthwise3x3: return "cuda.qconv_depthwise3x3";
     case QConvKernel::kDirect: return "cuda.qconv_direct";
   }
   return "?";
@@ -242,11 +280,27 @@ void launch_qconv(const QConv& p, QConvKernel kernel, const void* x, const void*
   const QConvEpilogue e{static_cast<const float*>(w_scale), static_cast<const float*>(bias), residual, p.x_scale,
                         p.y_scale, p.per_channel_scale, c.act == Activation::kRelu};
   const void* gemm_x = kernel == QConvKernel::kIm2colGemm ? scratch : x;
-  if (kernel != QConvKernel::kDirect &&
+  if ((kernel == QConvKernel::kGemm || kernel == QConvKernel::kIm2colGemm) &&
       !(aligned16(gemm_x) && aligned16(w) && aligned16(y) && (residual == nullptr || aligned16(residual))))
     kernel = QConvKernel::kDirect;
   dispatch_output(p.y, [&]<typename Y>() {
     dispatch_float(p.residual, [&]<typename R>() {
+      if (kernel == QConvKernel::kDepthwise3x3) {
+        // A 256-thread tile as wide as the plane allows, as conv.cu's float kernel.
+        unsigned bx = 4;
+        while (bx < 32 && int(bx) < c.ow) bx *= 2;
+        const dim3 block(bx, kThreads / bx);
+        const int64_t planes = int64_t(c.n) * c.k;
+        const dim3 grid((c.ow + block.x - 1) / block.x, (c.oh + block.y - 1) / block.y, capped_planes(planes));
+        const auto w8 = static_cast<const int8_t*>(w);
+        if (p.x == DType::kU8)
+          launch(qconv_depthwise3x3_kernel<uint8_t, R, Y>, grid, block, 0, s, c, static_cast<const uint8_t*>(x), w8, e,
+                 static_cast<Y*>(y), planes);
+        else
+          launch(qconv_depthwise3x3_kernel<int8_t, R, Y>, grid, block, 0, s, c, static_cast<const int8_t*>(x), w8, e,
+                 static_cast<Y*>(y), planes);
+        return;
+      }
       if (kernel == QConvKernel::kDirect) {
         const auto w8 = static_cast<const int8_t*>(w);
         if (p.x == DType::kU8)
