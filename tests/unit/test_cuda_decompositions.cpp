@@ -180,5 +180,71 @@ TEST(CudaDecompositions, GatherOfAContiguousRun) {
   EXPECT_EQ(count_ops(g, "Gather"), 1u);
 }
 
+TEST(CudaDecompositions, SumAndMeanOfOneToFourInputs) {
+  for (const char* op : {"Sum", "Mean"}) {
+    for (size_t count : {1u, 2u, 4u}) {
+      SCOPED_TRACE(::testing::Message() << op << " of " << count);
+      GraphBuilder b;
+      const std::vector<Shape> shapes = {{2, 3, 4}, {3, 1}, {1, 4}, {2, 1, 4}};  // broadcasting
+      std::vector<Tensor> inputs;
+      std::vector<int> ins;
+      for (size_t i = 0; i < count; ++i) {
+        inputs.push_back(random_float(shapes[i], uint32_t(20 + i)));
+        ins.push_back(b.input("x" + std::to_string(i), shapes[i]));
+      }
+      b.output(b.one(op, ins));
+      decomposed_and_checked(b.graph, inputs, op);
+    }
+  }
+}
+
+TEST(CudaDecompositions, TileAlongOneOrSeveralAxes) {
+  struct Case {
+    Shape x;
+    std::vector<int64_t> repeats;
+  };
+  for (const Case& c : {Case{{2, 3}, {1, 4}}, Case{{2, 3, 2}, {3, 1, 2}}, Case{{5}, {1}}, Case{{1, 2, 1, 3}, {2, 2, 3, 1}}}) {
+    SCOPED_TRACE(::testing::Message() << "rank " << c.x.size());
+    GraphBuilder b;
+    const std::vector<Tensor> inputs{random_float(c.x, 30)};
+    const int x = b.input("x", c.x);
+    b.output(b.one("Relu", {b.one("Tile", {x, b.ints(c.repeats)})}));
+    decomposed_and_checked(b.graph, inputs, "Tile");
+  }
+}
+
+TEST(CudaDecompositions, GroupNormalizationPerGroupAndPerChannel) {
+  for (int opset : {18, 21}) {
+    for (int64_t groups : {1, 4, 8}) {
+      SCOPED_TRACE(::testing::Message() << "opset " << opset << ", " << groups << " groups");
+      GraphBuilder b;
+      const Shape shape{2, 8, 5, 3};
+      const std::vector<Tensor> inputs{random_float(shape, 40, -3.f, 5.f)};
+      const int x = b.input("x", shape);
+      const int64_t params = opset >= 21 ? 8 : groups;
+      ir::Attributes attrs;
+      attrs.set("num_groups", groups);
+      attrs.set("epsilon", 1e-4f);
+      b.output(b.one("GroupNormalization",
+                     {x, b.constant(random_float({params}, 41, 0.5f, 1.5f)), b.constant(random_float({params}, 42))},
+                     attrs, opset));
+      b.graph.opset = opset;
+      const ir::Graph g = decomposed_and_checked(b.graph, inputs, "GroupNormalization");
+      EXPECT_EQ(count_ops(g, "InstanceNormalization"), 1u);
+    }
+  }
+}
+
+TEST(CudaDecompositions, PReluWithScalarAndPerChannelSlopes) {
+  for (const Shape& slope : {Shape{1}, Shape{6, 1, 1}}) {
+    SCOPED_TRACE(::testing::Message() << "slope rank " << slope.size());
+    GraphBuilder b;
+    const std::vector<Tensor> inputs{random_float({2, 6, 4, 5}, 50, -2.f, 2.f)};
+    const int x = b.input("x", {2, 6, 4, 5});
+    b.output(b.one("PRelu", {x, b.constant(random_float(slope, 51, 0.05f, 0.5f))}));
+    decomposed_and_checked(b.graph, inputs, "PRelu");
+  }
+}
+
 }  // namespace
 }  // namespace kestrel::testing
