@@ -226,7 +226,8 @@ bool fp16_capable(const std::string& op) {
       "ReduceMin", "GlobalAveragePool", "GlobalMaxPool", "Split", "Concat", "Reshape", "Flatten", "Squeeze",
       "Unsqueeze", "Transpose", "DepthToSpace", "SpaceToDepth", "Slice", "Expand", "Identity", "Dropout", "ArgMax",
       "ArgMin", "GatherElements", "Equal", "Where", "Cast", "Neg", "Abs", "Exp", "Erf", "Gelu", "Sqrt",
-      "QuantizeLinear", "DequantizeLinear", "MaxPool", "AveragePool", "Pad", "Resize"};
+      "QuantizeLinear", "DequantizeLinear", "MaxPool", "AveragePool", "Pad", "Resize", "Elu", "Selu", "Softsign",
+      "Round", "Sign", "Sin", "Cos"};
   for (const char* name : ops)
     if (op == name) return true;
   return false;

@@ -31,6 +31,13 @@ __device__ __forceinline__ float unary_float(float x, float alpha, float beta) {
   if constexpr (OP == UnaryOp::kHardSwish) return x * fmaxf(0.f, fminf(1.f, x / 6.f + 0.5f));
   if constexpr (OP == UnaryOp::kSoftplus) return x > 20.f ? x : log1pf(expf(x));
   if constexpr (OP == UnaryOp::kGelu) return 0.5f * x * (1.f + erff(x * 0.70710678118654752f));
+  if constexpr (OP == UnaryOp::kElu) return x < 0.f ? alpha * expm1f(x) : x;
+  if constexpr (OP == UnaryOp::kSelu) return x > 0.f ? beta * x : beta * alpha * expm1f(x);
+  if constexpr (OP == UnaryOp::kSoftsign) return x / (1.f + fabsf(x));
+  if constexpr (OP == UnaryOp::kRound) return rintf(x);  // halves to even, as the reference
+  if constexpr (OP == UnaryOp::kSign) return x > 0.f ? 1.f : (x < 0.f ? -1.f : x);  // 0 and NaN pass through
+  if constexpr (OP == UnaryOp::kSin) return sinf(x);
+  if constexpr (OP == UnaryOp::kCos) return cosf(x);
   return x;
 }
 
@@ -260,6 +267,13 @@ void launch_unary(UnaryOp op, DType dtype, const void* x, void* y, int64_t n, fl
     KESTREL_UNARY_CASE(kHardSwish)
     KESTREL_UNARY_CASE(kSoftplus)
     KESTREL_UNARY_CASE(kGelu)
+    KESTREL_UNARY_CASE(kElu)
+    KESTREL_UNARY_CASE(kSelu)
+    KESTREL_UNARY_CASE(kSoftsign)
+    KESTREL_UNARY_CASE(kRound)
+    KESTREL_UNARY_CASE(kSign)
+    KESTREL_UNARY_CASE(kSin)
+    KESTREL_UNARY_CASE(kCos)
 #undef KESTREL_UNARY_CASE
   }
 }

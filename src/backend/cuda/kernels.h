@@ -18,10 +18,10 @@ constexpr int kMaxRank = 8;
 // ---------------------------------------------------------------- element-wise
 enum class UnaryOp : uint8_t {
   kIdentity, kRelu, kLeakyRelu, kSigmoid, kTanh, kExp, kLog, kSqrt, kNeg, kAbs, kReciprocal, kFloor, kCeil,
-  kClip, kErf, kHardSigmoid, kHardSwish, kSoftplus, kGelu
+  kClip, kErf, kHardSigmoid, kHardSwish, kSoftplus, kGelu, kElu, kSelu, kSoftsign, kRound, kSign, kSin, kCos
 };
 // y = op(x) over n elements (float32/float16; kIdentity, kNeg, kAbs, kRelu also on int32/int64).
-// alpha/beta: LeakyRelu alpha; Clip min/max; HardSigmoid alpha/beta.
+// alpha/beta: LeakyRelu and Elu alpha; Clip min/max; HardSigmoid alpha/beta; Selu alpha/gamma.
 void launch_unary(UnaryOp op, DType dtype, const void* x, void* y, int64_t n, float alpha, float beta,
                   cudaStream_t stream);
 

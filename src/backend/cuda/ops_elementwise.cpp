@@ -20,7 +20,9 @@ UnaryOp unary_op_of(const std::string& op) {
       {"Abs", UnaryOp::kAbs},           {"Reciprocal", UnaryOp::kReciprocal}, {"Floor", UnaryOp::kFloor},
       {"Ceil", UnaryOp::kCeil},         {"Clip", UnaryOp::kClip},         {"Erf", UnaryOp::kErf},
       {"HardSigmoid", UnaryOp::kHardSigmoid}, {"HardSwish", UnaryOp::kHardSwish}, {"Softplus", UnaryOp::kSoftplus},
-      {"Gelu", UnaryOp::kGelu}};
+      {"Gelu", UnaryOp::kGelu},         {"Elu", UnaryOp::kElu},           {"Selu", UnaryOp::kSelu},
+      {"Softsign", UnaryOp::kSoftsign}, {"Round", UnaryOp::kRound},       {"Sign", UnaryOp::kSign},
+      {"Sin", UnaryOp::kSin},           {"Cos", UnaryOp::kCos}};
   return ops.at(op);
 }
 
@@ -48,6 +50,11 @@ Launch plan_unary(PlanContext& ctx, const ir::Node& node) {
   const int64_t n = shape_numel(x.shape);
   float alpha = 0.f, beta = 0.f;
   if (op == UnaryOp::kLeakyRelu) alpha = node.attrs.get_float("alpha", 0.01f);
+  if (op == UnaryOp::kElu) alpha = node.attrs.get_float("alpha", 1.0f);
+  if (op == UnaryOp::kSelu) {
+    alpha = node.attrs.get_float("alpha", 1.67326319217681884765625f);
+    beta = node.attrs.get_float("gamma", 1.05070102214813232421875f);
+  }
   if (op == UnaryOp::kHardSigmoid) {
     alpha = node.attrs.get_float("alpha", 0.2f);
     beta = node.attrs.get_float("beta", 0.5f);
@@ -177,6 +184,13 @@ KESTREL_UNARY("HardSigmoid");
 KESTREL_UNARY("HardSwish");
 KESTREL_UNARY("Softplus");
 KESTREL_UNARY("Gelu");
+KESTREL_UNARY("Elu");
+KESTREL_UNARY("Selu");
+KESTREL_UNARY("Softsign");
+KESTREL_UNARY("Round");
+KESTREL_UNARY("Sign");
+KESTREL_UNARY("Sin");
+KESTREL_UNARY("Cos");
 #undef KESTREL_UNARY
 
 #define KESTREL_COPY(op) KESTREL_REGISTER_CUDA_KERNEL(op, CudaKernel{choose_copy, plan_copy})
