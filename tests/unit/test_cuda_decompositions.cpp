@@ -246,5 +246,44 @@ TEST(CudaDecompositions, PReluWithScalarAndPerChannelSlopes) {
   }
 }
 
+TEST(CudaDecompositions, ConvTransposeStridesPadsGroupsAndOutputShape) {
+  struct Case {
+    Shape x, w;
+    std::vector<int64_t> strides, pads, dilations, output_padding, output_shape;
+    int64_t group;
+    const char* auto_pad;
+    bool bias;
+  };
+  const Case cases[] = {
+      {{1, 8, 5, 6}, {8, 4, 3, 3}, {2, 2}, {1, 1, 1, 1}, {1, 1}, {1, 1}, {}, 1, "NOTSET", true},   // the usual x2 upsampling
+      {{2, 4, 4, 3}, {4, 6, 2, 2}, {2, 2}, {0, 0, 0, 0}, {1, 1}, {0, 0}, {}, 1, "NOTSET", false},  // U-Net's 2x2
+      {{1, 6, 5, 5}, {6, 2, 3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}, {0, 0}, {}, 3, "NOTSET", true},   // stride 1, groups
+      {{1, 4, 4, 5}, {4, 3, 3, 2}, {3, 2}, {2, 0, 1, 1}, {2, 1}, {0, 1}, {}, 1, "NOTSET", true},   // dilation, odd pads
+      {{1, 4, 3, 3}, {4, 2, 3, 3}, {2, 2}, {}, {1, 1}, {0, 0}, {8, 7}, 1, "NOTSET", true},           // output_shape
+      {{1, 4, 3, 4}, {4, 2, 3, 3}, {2, 2}, {}, {1, 1}, {0, 0}, {}, 1, "SAME_UPPER", false},
+      {{1, 2, 3, 3}, {2, 2, 5, 5}, {1, 1}, {3, 3, 3, 3}, {1, 1}, {0, 0}, {}, 1, "NOTSET", false},  // pads beyond k-1: crops
+  };
+  for (size_t i = 0; i < std::size(cases); ++i) {
+    const Case& c = cases[i];
+    SCOPED_TRACE(::testing::Message() << "case " << i);
+    GraphBuilder b;
+    const std::vector<Tensor> inputs{random_float(c.x, uint32_t(60 + i))};
+    const int x = b.input("x", c.x);
+    std::vector<int> ins{x, b.constant(random_float(c.w, uint32_t(70 + i)))};
+    if (c.bias) ins.push_back(b.constant(random_float({c.w[1] * c.group}, uint32_t(80 + i))));
+    ir::Attributes attrs;
+    attrs.set("strides", c.strides);
+    if (!c.pads.empty()) attrs.set("pads", c.pads);
+    attrs.set("dilations", c.dilations);
+    attrs.set("output_padding", c.output_padding);
+    if (!c.output_shape.empty()) attrs.set("output_shape", c.output_shape);
+    attrs.set("group", c.group);
+    attrs.set("auto_pad", std::string(c.auto_pad));
+    b.output(b.one("ConvTranspose", ins, attrs));
+    const ir::Graph g = decomposed_and_checked(b.graph, inputs, "ConvTranspose");
+    EXPECT_EQ(count_ops(g, "Conv"), 1u);
+  }
+}
+
 }  // namespace
 }  // namespace kestrel::testing
