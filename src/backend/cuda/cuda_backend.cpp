@@ -225,7 +225,7 @@ bool fp16_capable(const std::string& op) {
       "Mul", "Div", "Max", "Min", "InstanceNormalization", "Softmax", "ReduceSum", "ReduceMean", "ReduceMax",
       "ReduceMin", "GlobalAveragePool", "GlobalMaxPool", "Split", "Concat", "Reshape", "Flatten", "Squeeze",
       "Unsqueeze", "Transpose", "DepthToSpace", "SpaceToDepth", "Slice", "Expand", "Identity", "Dropout", "ArgMax",
-      "ArgMin", "GatherElements", "Equal", "Where", "Cast", "Neg", "Abs", "Exp", "Erf", "Gelu", "Sqrt",
+      "ArgMin", "GatherElements", "Gather", "Equal", "Where", "Cast", "Neg", "Abs", "Exp", "Erf", "Gelu", "Sqrt",
       "QuantizeLinear", "DequantizeLinear", "MaxPool", "AveragePool", "Pad", "Resize", "Elu", "Selu", "Softsign",
       "Round", "Sign", "Sin", "Cos"};
   for (const char* name : ops)

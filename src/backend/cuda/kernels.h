@@ -89,6 +89,15 @@ struct GatherElements {
 void launch_gather_elements(int element_size, DType index_type, const GatherElements& p, const void* data,
                             const void* index, void* out, cudaStream_t stream);
 
+// Gather: out[o, j, r] = data[o, index[j], r] over [outer, count, inner], data being
+// [outer, axis_size, inner]; negative indices count from the end, out-of-range ones clamp (as
+// GatherElements here).
+struct Gather {
+  int64_t n = 0, outer = 1, count = 1, inner = 1, axis_size = 1;
+};
+void launch_gather(int element_size, DType index_type, const Gather& p, const void* data, const void* index, void* out,
+                   cudaStream_t stream);
+
 // ---------------------------------------------------------------- convolution
 enum class Activation : uint8_t { kNone = 0, kRelu = 1 };
 

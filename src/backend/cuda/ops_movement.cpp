@@ -134,6 +134,33 @@ Launch plan_gather_elements(PlanContext& ctx, const ir::Node& node) {
   return [=](cudaStream_t s) { launch_gather_elements(size, index_type, p, *pd, *pi, *py, s); };
 }
 
+std::string choose_gather(const ir::Graph& g, const ir::Node& node) {
+  const DataType t = g.values[size_t(node.inputs.at(1))].dtype;
+  KESTREL_CHECK(t == DataType::kINT64 || t == DataType::kINT32, "{}: int32 or int64 indices expected",
+                ir::describe(node));
+  KESTREL_CHECK(!g.values[size_t(node.inputs[0])].shape.empty(), "{}: data of rank 0", ir::describe(node));
+  return "cuda.gather";
+}
+
+Launch plan_gather(PlanContext& ctx, const ir::Node& node) {
+  const ir::Value& data = ctx.value(node.inputs[0]);
+  const ir::Value& index = ctx.value(node.inputs[1]);
+  const int rank = int(data.shape.size());
+  const int axis = ir::normalize_axis(node.attrs.get_int("axis", 0), rank);
+  Gather p;
+  for (int d = 0; d < axis; ++d) p.outer *= data.shape[size_t(d)];
+  for (int d = axis + 1; d < rank; ++d) p.inner *= data.shape[size_t(d)];
+  p.axis_size = data.shape[size_t(axis)];
+  p.count = shape_numel(index.shape);
+  p.n = p.outer * p.count * p.inner;
+  const int size = value_bytes_per_element(data);
+  const DType index_type = to_dtype(index.dtype);
+  void* const* pd = ctx.slot(node.inputs[0]);
+  void* const* pi = ctx.slot(node.inputs[1]);
+  void* const* py = ctx.slot(node.outputs[0]);
+  return [=](cudaStream_t s) { launch_gather(size, index_type, p, *pd, *pi, *py, s); };
+}
+
 }  // namespace
 
 KESTREL_REGISTER_CUDA_KERNEL("Transpose", CudaKernel{choose_strided, plan_mapped});
@@ -145,5 +172,6 @@ KESTREL_REGISTER_CUDA_KERNEL("StridedCopy", CudaKernel{choose_composed, plan_map
 KESTREL_REGISTER_CUDA_KERNEL("Concat", CudaKernel{choose_concat, plan_concat});
 KESTREL_REGISTER_CUDA_KERNEL("Split", CudaKernel{choose_split, plan_split});
 KESTREL_REGISTER_CUDA_KERNEL("GatherElements", CudaKernel{choose_gather_elements, plan_gather_elements});
+KESTREL_REGISTER_CUDA_KERNEL("Gather", CudaKernel{choose_gather, plan_gather});
 
 }  // namespace kestrel::cuda
