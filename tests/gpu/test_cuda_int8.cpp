@@ -117,7 +117,7 @@ TEST(CudaLowering, QdqConvolutionsRunOnIntegerKernels) {
       {{{1, 32, 8, 6}, 48}, "cuda.qconv_gemm"},                                       // 1x1, K and N % 16 == 0
       {{{1, 16, 8, 8}, 32, 3, 1, 1}, "cuda.im2col+cuda.qconv_gemm"},                  // dense 3x3
       {{{1, 32, 8, 8}, 32, 3, 2, 1, 32}, "cuda.qconv_depthwise3x3"},                  // depthwise, stride 2
-      {{{1, 32, 7, 5}, 16}, "cuda.qconv_direct"},                                     // N = 35
+      {{{1, 32, 7, 5}, 16}, "cuda.qconv_gemm"},                                       // N = 35: byte loads
       {{{1, 32, 8, 6}, 16, 1, 1, 0, 1, true, false, true, true}, "cuda.qconv_direct"},  // uint8 input
   };
   for (bool fp16 : {false, true}) {
@@ -249,10 +249,22 @@ TEST(CudaKernels, IntegerConvolutionDirect) {
   KESTREL_REQUIRE_GPU();
   KESTREL_USE_INT8_KERNELS();
   expect_qconv_matches_cpu({{1, 16, 9, 9}, 16, 5, 2, 2, 16}, "depthwise 5x5: the generic kernel");
-  expect_qconv_matches_cpu({{1, 32, 7, 5}, 16}, "1x1, N = 35");
   expect_qconv_matches_cpu({{1, 32, 8, 6}, 16, 1, 1, 0, 1, true, false, true, true}, "uint8 input");
-  expect_qconv_matches_cpu({{1, 3, 20, 20}, 16, 3, 2, 1, 1, true, false, true, false, 12}, "RGB stem, K = 27");
   expect_qconv_matches_cpu({{1, 32, 6, 6}, 16, 3, 1, 1, 4}, "grouped, 4 groups");
+  expect_qconv_matches_cpu({{1, 3, 20, 20}, 16, 3, 2, 1, 1, true, false, true, false, 12}, "RGB stem, K = 27");
+}
+
+// The GEMM with byte loads: K or the pixel count not a multiple of 16 (ImageNet's 7x7 and 14x14
+// planes, the RGB stem's K = 27), partial tiles, residual and float output.
+TEST(CudaKernels, IntegerConvolutionGemmUnaligned) {
+  KESTREL_REQUIRE_GPU();
+  KESTREL_USE_INT8_KERNELS();
+  expect_qconv_matches_cpu({{1, 32, 7, 5}, 16}, "1x1, N = 35");
+  expect_qconv_matches_cpu({{2, 40, 7, 7}, 72, 1, 1, 0, 1, true, false, true, false, 15}, "1x1, K = 40, N = 49, batch 2");
+  expect_qconv_matches_cpu({{1, 96, 14, 14}, 24, 1, 1, 0, 1, false, true, false, false, 16},
+                           "1x1, N = 196, residual, float output");
+  expect_qconv_matches_cpu({{1, 20, 9, 11}, 24, 3, 1, 1, 1, true, false, true, false, 17}, "3x3, K = 180, N = 99");
+  expect_qconv_matches_cpu({{1, 4, 10, 10}, 16, 3, 1, 1, 1, true, false, true, false, 18}, "3x3, K = 36");
 }
 
 TEST(CudaKernels, NormalisationWithItsQuantizer) {

@@ -237,16 +237,16 @@ struct QConv {
   DType x = DType::kI8, y = DType::kF32, residual = DType::kF32;
 };
 enum class QConvKernel : uint8_t {
-  kGemm,        // 1x1, stride 1, no padding, one group: one tensor-core GEMM (int8 X, K and N % 16 == 0)
+  kGemm,        // 1x1, stride 1, no padding, one group, int8 X: one tensor-core GEMM (cp.async tiles where
+                // K, the pixel count and the pointers are 16-byte aligned, byte loads otherwise)
   kIm2colGemm,  // other one-group convolutions: an int8 im2col, then that GEMM
   kDepthwise3x3,  // depthwise 3x3 (any stride and padding, no dilation): a 2-D tile of outputs per block
-  kDirect       // everything else (grouped, uint8 X, other sizes): one thread per output
+  kDirect       // everything else (grouped, uint8 X, C x KH x KW <= kSmallReduction): one thread per output
 };
 QConvKernel choose_qconv_kernel(const QConv& p);
 const char* qconv_kernel_name(QConvKernel kernel);
 // Device scratch the kernel needs (the im2col matrix), in bytes.
 size_t qconv_scratch_bytes(const QConv& p, QConvKernel kernel);
-// Takes the direct kernel where a pointer is not 16-byte aligned for the GEMM's vector copies.
 void launch_qconv(const QConv& p, QConvKernel kernel, const void* x, const void* w, const void* w_scale,
                   const void* bias, const void* residual, void* y, void* scratch, cudaStream_t stream);
 

@@ -136,7 +136,19 @@ __device__ __forceinline__ void store8(Y* dst, const Y (&v)[8]) {
   }
 }
 
-template <typename R, typename Y>
+// 16 bytes of a row at `src` (its first `valid` bytes; zeros after) into shared memory, with byte
+// loads: the path for rows that are not 16-byte aligned (K or the pixel count not a multiple of 16).
+__device__ __forceinline__ void copy16_bytes(unsigned char* shared, const int8_t* src, int valid) {
+  uint4 chunk = make_uint4(0, 0, 0, 0);
+  unsigned char* bytes = reinterpret_cast<unsigned char*>(&chunk);
+#pragma unroll
+  for (int i = 0; i < 16; ++i) bytes[i] = i < valid ? static_cast<unsigned char>(__ldg(src + i)) : 0;
+  *reinterpret_cast<uint4*>(shared) = chunk;
+}
+
+// kAligned: K and N multiples of 16, 16-byte aligned pointers (cp.async copies, eight outputs per
+// store); otherwise byte loads into the same tiles and one output per store.
+template <typename R, typename Y, bool kAligned>
 __global__ void __launch_bounds__(kGemmThreads)
     qconv_gemm_kernel(GemmShape p, const int8_t* __restrict__ w, const int8_t* __restrict__ x, QConvEpilogue e,
                       Y* __restrict__ y) {
@@ -152,14 +164,24 @@ __global__ void __launch_bounds__(kGemmThreads)
     for (int c = threadIdx.x; c < kTile * kTileK / 16; c += kGemmThreads) {
       const int r = c / (kTileK / 16), s = c % (kTileK / 16);
       const int gm = m0 + r, gk = k0 + 16 * s;
-      const bool valid = gm < p.m && gk < p.k;  // K % 16 == 0: a chunk is all in or all out
-      copy16_async(sw + fragment_row(s, kTile, r), valid ? w + int64_t(gm) * p.k + gk : w, valid);
+      if constexpr (kAligned) {
+        const bool valid = gm < p.m && gk < p.k;  // K % 16 == 0: a chunk is all in or all out
+        copy16_async(sw + fragment_row(s, kTile, r), valid ? w + int64_t(gm) * p.k + gk : w, valid);
+      } else {
+        const int valid = gm < p.m ? min(16, max(0, p.k - gk)) : 0;
+        copy16_bytes(sw + fragment_row(s, kTile, r), w + int64_t(gm < p.m ? gm : 0) * p.k + gk, valid);
+      }
     }
     for (int c = threadIdx.x; c < kTileK * kTile / 16; c += kGemmThreads) {
       const int r = c / (kTile / 16), s = c % (kTile / 16);
       const int gk = k0 + r, gn = n0 + 16 * s;
-      const bool valid = gk < p.k && gn < p.n;
-      copy16_async(sx + fragment_row(s, kTileK, r), valid ? xb + int64_t(gk) * p.n + gn : xb, valid);
+      if constexpr (kAligned) {
+        const bool valid = gk < p.k && gn < p.n;
+        copy16_async(sx + fragment_row(s, kTileK, r), valid ? xb + int64_t(gk) * p.n + gn : xb, valid);
+      } else {
+        const int valid = gk < p.k ? min(16, max(0, p.n - gn)) : 0;
+        copy16_bytes(sx + fragment_row(s, kTileK, r), xb + int64_t(gk < p.k ? gk : 0) * p.n + gn, valid);
+      }
     }
   };
 
@@ -213,16 +235,23 @@ __global__ void __launch_bounds__(kGemmThreads)
       wmma::store_matrix_sync(sc + (wm + 16 * i) * kLdc + wn + 16 * j, acc[i][j], kLdc, wmma::mem_row_major);
   __syncthreads();
 
-  // Eight consecutive outputs per thread (N % 16 == 0: a group of eight is all in or all out).
+  // Eight consecutive outputs per thread (aligned: N % 16 == 0, a group of eight is all in or all
+  // out, one vector store).
   for (int c = threadIdx.x; c < kTile * kTile / 8; c += kGemmThreads) {
     const int r = c / (kTile / 8), col = (c % (kTile / 8)) * 8;
     const int gm = m0 + r, gn = n0 + col;
     if (gm >= p.m || gn >= p.n) continue;
     const int64_t out = (int64_t(b) * p.m + gm) * p.n + gn;
-    Y v[8];
+    if constexpr (kAligned) {
+      Y v[8];
 #pragma unroll
-    for (int i = 0; i < 8; ++i) v[i] = convert_or_quantize<Y>(qconv_value<R>(sc[r * kLdc + col + i], e, gm, out + i), e.y_scale);
-    store8(y + out, v);
+      for (int i = 0; i < 8; ++i)
+        v[i] = convert_or_quantize<Y>(qconv_value<R>(sc[r * kLdc + col + i], e, gm, out + i), e.y_scale);
+      store8(y + out, v);
+    } else {
+      for (int i = 0; i < 8 && gn + i < p.n; ++i)
+        y[out + i] = convert_or_quantize<Y>(qconv_value<R>(sc[r * kLdc + col + i], e, gm, out + i), e.y_scale);
+    }
   }
 }
 
@@ -250,8 +279,9 @@ QConvKernel choose_qconv_kernel(const QConv& p) {
   const Conv2d& c = p.conv;
   if (c.groups == c.c && c.groups == c.k && c.kh == 3 && c.kw == 3 && c.dh == 1 && c.dw == 1)
     return QConvKernel::kDepthwise3x3;
-  if (p.x != DType::kI8 || c.groups != 1 || im2col_rows(c) % 16 != 0 || output_plane(c) % 16 != 0)
-    return QConvKernel::kDirect;
+  // A short reduction (the RGB stem, K = 27) is not worth an im2col launch and a mostly empty K
+  // tile, as in the float path (small_reduction_conv).
+  if (p.x != DType::kI8 || c.groups != 1 || small_reduction_conv(c)) return QConvKernel::kDirect;
   const bool plain = c.kh == 1 && c.kw == 1 && c.sh == 1 && c.sw == 1 && c.ph == 0 && c.pw == 0 && c.oh == c.h &&
                      c.ow == c.w;
   return plain ? QConvKernel::kGemm : QConvKernel::kIm2colGemm;
@@ -280,9 +310,10 @@ void launch_qconv(const QConv& p, QConvKernel kernel, const void* x, const void*
   const QConvEpilogue e{static_cast<const float*>(w_scale), static_cast<const float*>(bias), residual, p.x_scale,
                         p.y_scale, p.per_channel_scale, c.act == Activation::kRelu};
   const void* gemm_x = kernel == QConvKernel::kIm2colGemm ? scratch : x;
-  if ((kernel == QConvKernel::kGemm || kernel == QConvKernel::kIm2colGemm) &&
-      !(aligned16(gemm_x) && aligned16(w) && aligned16(y) && (residual == nullptr || aligned16(residual))))
-    kernel = QConvKernel::kDirect;
+  // The cp.async tiles and vector stores need 16-byte rows; other shapes and pointers take the
+  // byte-load variant of the same GEMM.
+  const bool aligned = im2col_rows(c) % 16 == 0 && output_plane(c) % 16 == 0 && aligned16(gemm_x) && aligned16(w) &&
+                       aligned16(y) && (residual == nullptr || aligned16(residual));
   dispatch_output(p.y, [&]<typename Y>() {
     dispatch_float(p.residual, [&]<typename R>() {
       if (kernel == QConvKernel::kDepthwise3x3) {
@@ -316,8 +347,12 @@ void launch_qconv(const QConv& p, QConvKernel kernel, const void* x, const void*
       g.batch = c.n, g.m = c.k, g.n = int(output_plane(c)), g.k = int(im2col_rows(c));
       g.x_batch_stride = int64_t(g.k) * g.n;
       const dim3 grid(unsigned((g.n + kTile - 1) / kTile), unsigned((g.m + kTile - 1) / kTile), unsigned(g.batch));
-      launch(qconv_gemm_kernel<R, Y>, grid, kGemmThreads, 0, s, g, static_cast<const int8_t*>(w),
-             static_cast<const int8_t*>(gemm_x), e, static_cast<Y*>(y));
+      if (aligned)
+        launch(qconv_gemm_kernel<R, Y, true>, grid, kGemmThreads, 0, s, g, static_cast<const int8_t*>(w),
+               static_cast<const int8_t*>(gemm_x), e, static_cast<Y*>(y));
+      else
+        launch(qconv_gemm_kernel<R, Y, false>, grid, kGemmThreads, 0, s, g, static_cast<const int8_t*>(w),
+               static_cast<const int8_t*>(gemm_x), e, static_cast<Y*>(y));
     });
   });
 }
