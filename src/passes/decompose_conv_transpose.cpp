@@ -15,12 +15,6 @@
 namespace kestrel::passes {
 namespace {
 
-Tensor int64s(const std::vector<int64_t>& v) {
-  Tensor t(DataType::kINT64, {int64_t(v.size())});
-  for (size_t i = 0; i < v.size(); ++i) t.data<int64_t>()[i] = v[i];
-  return t;
-}
-
 int64_t floor_half(int64_t v) { return v >= 0 ? v / 2 : -((-v + 1) / 2); }
 
 std::vector<int64_t> ints_or(const ir::Attributes& attrs, const char* name, size_t count, int64_t fill) {
@@ -48,7 +42,7 @@ int add_pad(Decomposition& d, int input, const std::vector<int64_t>& pads, const
   ir::Attributes attrs;
   std::vector<int> inputs{input};
   if (opset >= 11)
-    inputs.push_back(d.constant(tag + "_pads", int64s(pads)));
+    inputs.push_back(d.constant(tag + "_pads", int64_tensor(pads)));
   else
     attrs.set("pads", pads);
   return d.add("Pad", inputs, tag, attrs, output);
@@ -96,9 +90,9 @@ bool decompose_conv_transpose(ir::Graph& graph) {
     int value = node.inputs[0];
     const int64_t sh = strides[0], sw = strides[1];
     if (sh > 1 || sw > 1) {
-      value = d.add("Reshape", {value, d.constant("samples_shape", int64s({x[0], x[1], x[2], 1, x[3], 1}))}, "samples");
+      value = d.add("Reshape", {value, d.constant("samples_shape", int64_tensor({x[0], x[1], x[2], 1, x[3], 1}))}, "samples");
       value = add_pad(d, value, {0, 0, 0, 0, 0, 0, 0, 0, 0, sh - 1, 0, sw - 1}, "spread", node.opset);
-      value = d.add("Reshape", {value, d.constant("spread_shape", int64s({x[0], x[1], x[2] * sh, x[3] * sw}))},
+      value = d.add("Reshape", {value, d.constant("spread_shape", int64_tensor({x[0], x[1], x[2] * sh, x[3] * sw}))},
                     "spread_image");
       after[0] -= sh - 1;  // the spread image ends with stride - 1 zeros past the last sample
       after[1] -= sw - 1;

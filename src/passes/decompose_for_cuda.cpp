@@ -29,6 +29,24 @@ int Decomposition::constant(const std::string& suffix, Tensor tensor) {
   return graph_.add_constant(graph_.unique_name(original_.name + "/" + suffix), std::move(tensor));
 }
 
+Tensor int64_tensor(const std::vector<int64_t>& values) {
+  Tensor t(DataType::kINT64, {int64_t(values.size())});
+  for (size_t i = 0; i < values.size(); ++i) t.data<int64_t>()[i] = values[i];
+  return t;
+}
+
+Tensor filled_floats(int64_t n, float value) {
+  Tensor t(DataType::kFLOAT, {n});
+  for (int64_t i = 0; i < n; ++i) t.data<float>()[i] = value;
+  return t;
+}
+
+Tensor float_scalar(float value) {
+  Tensor t(DataType::kFLOAT, {});
+  t.data<float>()[0] = value;
+  return t;
+}
+
 void splice(ir::Graph& graph, std::vector<std::vector<ir::Node>>& replacements) {
   std::vector<ir::Node> nodes;
   for (size_t n = 0; n < graph.nodes.size(); ++n) {

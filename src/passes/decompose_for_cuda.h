@@ -27,6 +27,12 @@ class Decomposition {
   std::vector<ir::Node> nodes_;
 };
 
+// Small constants the chains need: a 1-D int64 tensor (shapes, pads, axes), `n` copies of a
+// float, a float scalar.
+Tensor int64_tensor(const std::vector<int64_t>& values);
+Tensor filled_floats(int64_t n, float value);
+Tensor float_scalar(float value);
+
 // Replaces each node flagged in `replacements` (non-empty) by its chain, in place, keeping the
 // order of everything else.
 void splice(ir::Graph& graph, std::vector<std::vector<ir::Node>>& replacements);

@@ -8,12 +8,6 @@
 namespace kestrel::passes {
 namespace {
 
-Tensor int64s(std::vector<int64_t> v) {
-  Tensor t(DataType::kINT64, {int64_t(v.size())});
-  for (size_t i = 0; i < v.size(); ++i) t.data<int64_t>()[i] = v[i];
-  return t;
-}
-
 // The first index when the indices are start, start + 1, ... (negative ones counted from the end);
 // -1 when they are not.
 int64_t contiguous_start(const Tensor& indices, int64_t dim) {
@@ -51,9 +45,9 @@ bool decompose_gather(ir::Graph& graph) {
     std::vector<int> slice_inputs{gather.inputs[0]};
     ir::Attributes slice_attrs;
     if (gather.opset >= 10) {
-      slice_inputs.push_back(d.constant("starts", int64s({start})));
-      slice_inputs.push_back(d.constant("ends", int64s({start + count})));
-      slice_inputs.push_back(d.constant("axes", int64s({axis})));
+      slice_inputs.push_back(d.constant("starts", int64_tensor({start})));
+      slice_inputs.push_back(d.constant("ends", int64_tensor({start + count})));
+      slice_inputs.push_back(d.constant("axes", int64_tensor({axis})));
     } else {
       slice_attrs.set("starts", std::vector<int64_t>{start});
       slice_attrs.set("ends", std::vector<int64_t>{start + count});
@@ -64,7 +58,7 @@ bool decompose_gather(ir::Graph& graph) {
       std::vector<int> squeeze_inputs{sliced};
       ir::Attributes squeeze_attrs;
       if (gather.opset >= 13)
-        squeeze_inputs.push_back(d.constant("squeeze_axes", int64s({axis})));
+        squeeze_inputs.push_back(d.constant("squeeze_axes", int64_tensor({axis})));
       else
         squeeze_attrs.set("axes", std::vector<int64_t>{axis});
       d.add("Squeeze", squeeze_inputs, "", squeeze_attrs, out);

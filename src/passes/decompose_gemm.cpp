@@ -9,12 +9,6 @@
 namespace kestrel::passes {
 namespace {
 
-Tensor scalar(float v) {
-  Tensor t(DataType::kFLOAT, {});
-  t.data<float>()[0] = v;
-  return t;
-}
-
 ir::Attributes transpose_2d() {
   ir::Attributes a;
   a.set("perm", std::vector<int64_t>{1, 0});
@@ -37,10 +31,10 @@ bool decompose_gemm(ir::Graph& graph) {
     if (gemm.attrs.get_int("transB", 0)) b = d.add("Transpose", {b}, "transpose_b", transpose_2d());
     const bool last_is_matmul = alpha == 1.f && !has_c;
     int y = d.add("MatMul", {a, b}, "", {}, last_is_matmul ? out : ir::kNoValue);
-    if (alpha != 1.f) y = d.add("Mul", {y, d.constant("alpha", scalar(alpha))}, "alpha", {}, has_c ? ir::kNoValue : out);
+    if (alpha != 1.f) y = d.add("Mul", {y, d.constant("alpha", float_scalar(alpha))}, "alpha", {}, has_c ? ir::kNoValue : out);
     if (has_c) {
       int c = gemm.inputs[2];
-      if (beta != 1.f) c = d.add("Mul", {c, d.constant("beta", scalar(beta))}, "beta");
+      if (beta != 1.f) c = d.add("Mul", {c, d.constant("beta", float_scalar(beta))}, "beta");
       d.add("Add", {y, c}, "bias", {}, out);
     }
     replacements[n] = d.take();

@@ -11,18 +11,6 @@
 namespace kestrel::passes {
 namespace {
 
-Tensor int64s(const Shape& v) {
-  Tensor t(DataType::kINT64, {int64_t(v.size())});
-  for (size_t i = 0; i < v.size(); ++i) t.data<int64_t>()[i] = v[i];
-  return t;
-}
-
-Tensor filled(int64_t n, float v) {
-  Tensor t(DataType::kFLOAT, {n});
-  for (int64_t i = 0; i < n; ++i) t.data<float>()[i] = v;
-  return t;
-}
-
 // One value per channel, shaped [C, 1, ..] to broadcast along axis 1 of a rank-`rank` value.
 Tensor per_channel(const Tensor& values, int64_t channels, size_t rank) {
   Shape shape(rank - 1, 1);
@@ -57,13 +45,13 @@ bool decompose_group_normalization(ir::Graph& graph) {
     eps.set("epsilon", norm.attrs.get_float("epsilon", 1e-5f));
     const int out = norm.outputs[0];
     Decomposition d(graph, norm);
-    const int grouped = d.add("Reshape", {norm.inputs[0], d.constant("groups_shape", int64s({batch, groups, per_group}))},
+    const int grouped = d.add("Reshape", {norm.inputs[0], d.constant("groups_shape", int64_tensor({batch, groups, per_group}))},
                               "groups");
     const int normalised = d.add("InstanceNormalization",
-                                 {grouped, d.constant("unit_scale", filled(groups, 1.f)),
-                                  d.constant("zero_bias", filled(groups, 0.f))},
+                                 {grouped, d.constant("unit_scale", filled_floats(groups, 1.f)),
+                                  d.constant("zero_bias", filled_floats(groups, 0.f))},
                                  "", eps);
-    const int back = d.add("Reshape", {normalised, d.constant("shape", int64s(x_shape))}, "ungroups");
+    const int back = d.add("Reshape", {normalised, d.constant("shape", int64_tensor(x_shape))}, "ungroups");
     const int scaled = d.add("Mul", {back, d.constant("channel_scale", scale_c)}, "scale");
     d.add("Add", {scaled, d.constant("channel_bias", bias_c)}, "bias", {}, out);
     replacements[n] = d.take();

@@ -11,18 +11,6 @@
 namespace kestrel::passes {
 namespace {
 
-Tensor filled(int64_t n, float v) {
-  Tensor t(DataType::kFLOAT, {n});
-  for (int64_t i = 0; i < n; ++i) t.data<float>()[i] = v;
-  return t;
-}
-
-Tensor shape_tensor(const Shape& shape) {
-  Tensor t(DataType::kINT64, {int64_t(shape.size())});
-  for (size_t i = 0; i < shape.size(); ++i) t.data<int64_t>()[i] = shape[i];
-  return t;
-}
-
 bool decompose_layer_normalization(ir::Graph& graph) {
   std::vector<std::vector<ir::Node>> replacements(graph.nodes.size());
   bool changed = false;
@@ -48,13 +36,13 @@ bool decompose_layer_normalization(ir::Graph& graph) {
     ir::Attributes eps;
     eps.set("epsilon", norm.attrs.get_float("epsilon", 1e-5f));
     Decomposition d(graph, norm);
-    const int rows_view = d.add("Reshape", {norm.inputs[0], d.constant("rows_shape", shape_tensor({1, rows, row}))},
+    const int rows_view = d.add("Reshape", {norm.inputs[0], d.constant("rows_shape", int64_tensor({1, rows, row}))},
                                 "rows");
     const int normalised = d.add("InstanceNormalization",
-                                 {rows_view, d.constant("unit_scale", filled(rows, 1.f)),
-                                  d.constant("zero_bias", filled(rows, 0.f))},
+                                 {rows_view, d.constant("unit_scale", filled_floats(rows, 1.f)),
+                                  d.constant("zero_bias", filled_floats(rows, 0.f))},
                                  "", eps);
-    const int back = d.add("Reshape", {normalised, d.constant("shape", shape_tensor(x_shape))}, "unrows");
+    const int back = d.add("Reshape", {normalised, d.constant("shape", int64_tensor(x_shape))}, "unrows");
     const int scaled = d.add("Mul", {back, norm.inputs[1]}, "scale", {}, has_bias ? ir::kNoValue : out);
     if (has_bias) d.add("Add", {scaled, norm.inputs[2]}, "bias", {}, out);
     replacements[n] = d.take();

@@ -17,11 +17,9 @@ bool decompose_prelu(ir::Graph& graph) {
       continue;
     if (graph.values[size_t(prelu.inputs[0])].dtype != DataType::kFLOAT) continue;
     const int x = prelu.inputs[0], slope = prelu.inputs[1], out = prelu.outputs[0];
-    Tensor zero(DataType::kFLOAT, {});
-    zero.data<float>()[0] = 0.f;
     Decomposition d(graph, prelu);
     const int positive = d.add("Relu", {x}, "positive");
-    const int negative = d.add("Min", {x, d.constant("zero", std::move(zero))}, "negative");
+    const int negative = d.add("Min", {x, d.constant("zero", float_scalar(0.f))}, "negative");
     const int scaled = d.add("Mul", {negative, slope}, "slope");
     d.add("Add", {positive, scaled}, "", {}, out);
     replacements[n] = d.take();

@@ -27,9 +27,7 @@ bool decompose_sum_and_mean(ir::Graph& graph) {
       acc = d.add("Add", {acc, node.inputs[i]}, i + 1 == count ? "" : "add", {}, last ? out : ir::kNoValue);
     }
     if (mean) {
-      Tensor inverse(DataType::kFLOAT, {});
-      inverse.data<float>()[0] = 1.0f / float(count);
-      d.add("Mul", {acc, d.constant("inverse_count", std::move(inverse))}, "mean", {}, out);
+      d.add("Mul", {acc, d.constant("inverse_count", float_scalar(1.0f / float(count)))}, "mean", {}, out);
     }
     replacements[n] = d.take();
     changed = true;

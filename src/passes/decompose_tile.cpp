@@ -8,12 +8,6 @@
 namespace kestrel::passes {
 namespace {
 
-Tensor int64s(const Shape& v) {
-  Tensor t(DataType::kINT64, {int64_t(v.size())});
-  for (size_t i = 0; i < v.size(); ++i) t.data<int64_t>()[i] = v[i];
-  return t;
-}
-
 bool decompose_tile(ir::Graph& graph) {
   std::vector<std::vector<ir::Node>> replacements(graph.nodes.size());
   bool changed = false;
@@ -45,10 +39,10 @@ bool decompose_tile(ir::Graph& graph) {
       expanded[a] = repeats[a];
       shape[a] *= repeats[a];
       const std::string tag = "axis" + std::to_string(a);
-      value = d.add("Reshape", {value, d.constant(tag + "_split", int64s(split))}, tag + "_split");
-      value = d.add("Expand", {value, d.constant(tag + "_repeats", int64s(expanded))}, tag + "_repeat");
+      value = d.add("Reshape", {value, d.constant(tag + "_split", int64_tensor(split))}, tag + "_split");
+      value = d.add("Expand", {value, d.constant(tag + "_repeats", int64_tensor(expanded))}, tag + "_repeat");
       const bool last = i + 1 == axes.size();
-      value = d.add("Reshape", {value, d.constant(tag + "_merged", int64s(shape))}, last ? "" : tag + "_merge", {},
+      value = d.add("Reshape", {value, d.constant(tag + "_merged", int64_tensor(shape))}, last ? "" : tag + "_merge", {},
                     last ? out : ir::kNoValue);
     }
     replacements[n] = d.take();

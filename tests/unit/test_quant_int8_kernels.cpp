@@ -24,6 +24,7 @@
 #include "passes/pass.h"
 #include "passes/rewrite_utils.h"
 #include "quant/int8_math.h"
+#include "support/graph_run.h"
 #include "support/op_test.h"
 
 namespace kestrel::testing {
@@ -46,30 +47,11 @@ std::string describe(const ConvCase& c) {
                      c.uint8_in ? " u8 in" : "");
 }
 
-class Builder {
+// The shared graph builder (support/graph_run.h) with the QDQ pieces these tests need.
+class Builder : public GraphBuilder {
  public:
-  int input(const std::string& name, Shape shape) {
-    ir::Value v;
-    v.name = name;
-    v.shape = std::move(shape);
-    v.shape_known = true;
-    const int id = graph.add_value(v);
-    graph.inputs.push_back(id);
-    return id;
-  }
-  int constant(Tensor t) { return graph.add_constant(graph.unique_name("c"), std::move(t)); }
   int node(const std::string& op, std::vector<int> inputs, ir::Attributes attrs = {}) {
-    ir::Node n;
-    n.name = graph.unique_name(op);
-    n.op_type = op;
-    n.opset = 17;
-    n.inputs = std::move(inputs);
-    n.attrs = std::move(attrs);
-    ir::Value v;
-    v.name = n.name + "_out";
-    n.outputs = {graph.add_value(v)};
-    graph.nodes.push_back(std::move(n));
-    return graph.nodes.back().outputs[0];
+    return one(op, std::move(inputs), std::move(attrs));
   }
   int scalar(float s) { return constant(make_float({}, {s})); }
   int zero_point(bool uint8) {
@@ -82,7 +64,6 @@ class Builder {
     const int q = node("QuantizeLinear", {x, scalar(scale), zero_point(uint8)});
     return node("DequantizeLinear", {q, scalar(scale), zero_point(uint8)});
   }
-  ir::Graph graph;
 };
 
 // The layer's weight as int8 with per-output-channel scales max|W_c| / 127, like the quantizer.
