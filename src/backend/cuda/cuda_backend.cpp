@@ -226,7 +226,7 @@ bool fp16_capable(const std::string& op) {
       "ReduceMin", "GlobalAveragePool", "GlobalMaxPool", "Split", "Concat", "Reshape", "Flatten", "Squeeze",
       "Unsqueeze", "Transpose", "DepthToSpace", "SpaceToDepth", "Slice", "Expand", "Identity", "Dropout", "ArgMax",
       "ArgMin", "GatherElements", "Gather", "Equal", "Where", "Cast", "Neg", "Abs", "Exp", "Erf", "Gelu", "Sqrt",
-      "QuantizeLinear", "DequantizeLinear", "MaxPool", "AveragePool", "Pad", "Resize", "Elu", "Selu", "Softsign",
+      "MaxPool", "AveragePool", "Pad", "Resize", "Elu", "Selu", "Softsign",
       "Round", "Sign", "Sin", "Cos"};
   for (const char* name : ops)
     if (op == name) return true;
@@ -236,12 +236,13 @@ bool fp16_capable(const std::string& op) {
 // Whether float input i of a layer is converted to the layer's precision. Not Clip's bounds and
 // Resize's roi and scales (read on the host), nor the scales of quantizers and integer convolutions and the latter's bias
 // (float32 on the device, so that the integer layers scale exactly as the CPU does), nor the
-// inputs whose kernels take float32 and float16 alike: the value a quantizer quantizes and an
-// integer convolution's residual are read as their producer wrote them (no reformat launch, and a
-// float32 network input is quantized exactly as the CPU does).
+// inputs whose kernels take float32 and float16 alike: an FP16 quantizer's input (the integer
+// path) and an integer convolution's residual are read as their producer wrote them (no reformat
+// launch, and a float32 network input is quantized exactly as the CPU does).
 bool follows_layer_precision(const ir::Node& node, size_t i) {
   if (node.op_type == "Clip" || node.op_type == "DequantizeLinear" || node.op_type == "Resize") return i == 0;
-  if (node.op_type == "QuantizeLinear" || node.op_type == "QConv") return false;
+  if (node.op_type == "QuantizeLinear") return node.precision != ir::Precision::kFP16 && i == 0;  // FP32: as before
+  if (node.op_type == "QConv") return false;
   return true;
 }
 
@@ -277,10 +278,14 @@ bool has_float_tensor(const ir::Graph& graph, const ir::Node& node) {
 
 // Build time: each layer's precision, recorded in the engine (FP16 for float layers of the ops
 // that have FP16 kernels when FP16 is allowed, FP32 otherwise).
-void assign_node_precision(ir::Graph& graph, bool fp16) {
-  for (ir::Node& node : graph.nodes)
-    node.precision = fp16 && has_float_tensor(graph, node) && fp16_capable(node.op_type) ? ir::Precision::kFP16
-                                                                                            : ir::Precision::kFP32;
+// Quantizers run on FP16 values only with the integer kernels (both are new together and are
+// switched on together until they have run on a GPU; the QDQ-in-float path keeps FP32 quantizers).
+void assign_node_precision(ir::Graph& graph, bool fp16, bool fp16_quantizers) {
+  for (ir::Node& node : graph.nodes) {
+    const bool quantizer = node.op_type == "QuantizeLinear" || node.op_type == "DequantizeLinear";
+    const bool capable = quantizer ? fp16_quantizers : fp16_capable(node.op_type);
+    node.precision = fp16 && has_float_tensor(graph, node) && capable ? ir::Precision::kFP16 : ir::Precision::kFP32;
+  }
 }
 
 // Lowering: the float tensors of FP16 layers become FP16 values; reformatting Casts go where an
@@ -525,7 +530,7 @@ void compile_graph(ir::Graph& graph, bool fp16, bool fusion) {
 }
 
 void compile_graph(ir::Graph& graph, bool fp16, const LoweringOptions& options) {
-  assign_node_precision(graph, fp16);
+  assign_node_precision(graph, fp16, options.integer_convs);
   const ir::Graph lowered = lower_for_cuda(graph, options);
   // Record the choices on the engine's own (ONNX-level) layers: the kernel of each layer, the
   // layers each fused layer absorbed, and "(fused)" on the absorbed ones.
