@@ -137,20 +137,7 @@ Built build_case(const ConvCase& c) {
 // Node by node on the reference kernels, after the device-independent passes (shapes, folding).
 std::vector<Tensor> run_reference(ir::Graph graph, const std::vector<Tensor>& inputs) {
   passes::optimize(graph);
-  std::vector<Tensor> values(graph.values.size());
-  for (size_t i = 0; i < graph.inputs.size(); ++i) values[size_t(graph.inputs[i])] = inputs[i];
-  for (size_t v = 0; v < graph.values.size(); ++v)
-    if (graph.values[v].constant) values[v] = *graph.values[v].constant;
-  for (size_t index : graph.topological_order()) {
-    const ir::Node& node = graph.nodes[index];
-    std::vector<const Tensor*> in;
-    for (int v : node.inputs) in.push_back(v == ir::kNoValue ? nullptr : &values[size_t(v)]);
-    std::vector<Tensor> out = cpu::evaluate_node(node, in);
-    for (size_t o = 0; o < node.outputs.size(); ++o) values[size_t(node.outputs[o])] = std::move(out[o]);
-  }
-  std::vector<Tensor> outputs;
-  for (int id : graph.outputs) outputs.push_back(values[size_t(id)]);
-  return outputs;
+  return run_graph(graph, inputs);
 }
 
 // Through the builder's steps and the CPU backend (fusions, kernel choice, executor).

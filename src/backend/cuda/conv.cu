@@ -181,9 +181,6 @@ __global__ void im2col_kernel(Conv2d p, const T* __restrict__ x, T* __restrict__
   }
 }
 
-// Grid dimensions y and z are limited to 65535; kernels walk the rest with a stride.
-inline unsigned capped(int64_t n) { return unsigned(n < 1 ? 1 : n > 65535 ? 65535 : n); }
-
 }  // namespace
 
 void launch_im2col(DType dtype, const Conv2d& p, const void* x, void* col, cudaStream_t s) {
@@ -211,13 +208,9 @@ void launch_conv2d(DType dtype, const Conv2d& p, const void* x, const void* w, c
   const bool depthwise3x3 = p.groups == p.c && p.groups == p.k && p.kh == 3 && p.kw == 3 && p.dh == 1 && p.dw == 1;
   dispatch_float(dtype, [&]<typename T>() {
     if (depthwise3x3) {
-      // A 256-thread tile as wide as the plane allows (SMAT's planes are 8 to 128 pixels wide).
-      unsigned bx = 4;
-      while (bx < 32 && int(bx) < p.ow) bx *= 2;
-      const dim3 block(bx, kThreads / bx);
       const int64_t planes = int64_t(p.n) * p.k;
-      const dim3 grid((p.ow + block.x - 1) / block.x, (p.oh + block.y - 1) / block.y, capped(planes));
-      launch(depthwise3x3_kernel<T>, grid, block, 0, s, p, static_cast<const T*>(x), static_cast<const T*>(w),
+      const PlaneTiles t = plane_tiles(p.oh, p.ow, planes);
+      launch(depthwise3x3_kernel<T>, t.grid, t.block, 0, s, p, static_cast<const T*>(x), static_cast<const T*>(w),
              static_cast<const T*>(bias), static_cast<const T*>(residual), static_cast<T*>(y), planes);
     } else if (small_reduction_conv(p)) {
       const dim3 grid(grid_for(int64_t(p.oh) * p.ow), capped((p.k + kSmallReductionChannels - 1) / kSmallReductionChannels),

@@ -94,6 +94,11 @@ QuantizedOutput quantized_output(const ir::Graph& graph, const ir::Node& node);
 // The 2-D geometry of a Conv-like node (X input 0, W input 1; strides, pads, dilations, group,
 // auto_pad), without the activation (ops_nn.cpp).
 Conv2d conv_geometry(const ir::Graph& graph, const ir::Node& node);
+// `pads` [top, left, bottom, right] from a 2-D window op's auto_pad (SAME_UPPER / SAME_LOWER
+// split the total the output size needs, the odd element at the end for SAME_UPPER; VALID: none;
+// NOTSET: left as given). Arrays are (H, W).
+void resolve_auto_pad(const std::string& auto_pad, const int64_t in[2], const int64_t out[2], const int64_t kernel[2],
+                      const int64_t stride[2], const int64_t dilation[2], std::vector<int64_t>& pads);
 // How the scales (input 1) and zero points (input 2) of a QuantizeLinear / DequantizeLinear
 // follow its data tensor `data_value`: one value, or one per channel of `axis` (ops_quantize.cpp).
 QuantAxis quant_axis(const ir::Graph& graph, const ir::Node& node, int data_value);

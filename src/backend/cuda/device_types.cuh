@@ -19,6 +19,21 @@ inline unsigned grid_for(int64_t n, int threads = kThreads) {
   return unsigned(blocks);
 }
 
+// Grid dimensions y and z are limited to 65535; kernels walk the rest with a stride.
+inline unsigned capped(int64_t n) { return unsigned(n < 1 ? 1 : n > 65535 ? 65535 : n); }
+
+// The depthwise kernels' launch (conv.cu, qconv.cu): a 256-thread tile of output pixels as wide as
+// the plane allows (SMAT's planes are 8 to 128 pixels wide), planes along z.
+struct PlaneTiles {
+  dim3 grid, block;
+};
+inline PlaneTiles plane_tiles(int oh, int ow, int64_t planes) {
+  unsigned bx = 4;
+  while (bx < 32 && int(bx) < ow) bx *= 2;
+  const dim3 block(bx, kThreads / bx);
+  return {dim3((ow + block.x - 1) / block.x, (oh + block.y - 1) / block.y, capped(planes)), block};
+}
+
 struct BoolByte {
   uint8_t v;
 };

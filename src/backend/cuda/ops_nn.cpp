@@ -23,22 +23,28 @@ Conv2d conv_geometry(const ir::Graph& g, const ir::Node& node) {
   const std::vector<int64_t> strides = node.attrs.get_ints("strides", {1, 1});
   const std::vector<int64_t> dilations = node.attrs.get_ints("dilations", {1, 1});
   std::vector<int64_t> pads = node.attrs.get_ints("pads", {0, 0, 0, 0});
-  const std::string auto_pad = node.attrs.get_string("auto_pad", "NOTSET");
   p.sh = int(strides[0]), p.sw = int(strides[1]);
   p.dh = int(dilations[0]), p.dw = int(dilations[1]);
   p.groups = int(node.attrs.get_int("group", 1));
+  const int64_t in[2] = {p.h, p.w}, out[2] = {p.oh, p.ow}, k[2] = {p.kh, p.kw}, st[2] = {p.sh, p.sw},
+                dl[2] = {p.dh, p.dw};
+  resolve_auto_pad(node.attrs.get_string("auto_pad", "NOTSET"), in, out, k, st, dl, pads);
+  p.ph = int(pads[0]), p.pw = int(pads[1]);
+  return p;
+}
+
+void resolve_auto_pad(const std::string& auto_pad, const int64_t in[2], const int64_t out[2], const int64_t kernel[2],
+                      const int64_t stride[2], const int64_t dilation[2], std::vector<int64_t>& pads) {
+  if (pads.size() < 4) pads.resize(4, 0);
   if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-    const int64_t in[2] = {p.h, p.w}, out[2] = {p.oh, p.ow}, k[2] = {p.kh, p.kw}, st[2] = {p.sh, p.sw},
-                  dl[2] = {p.dh, p.dw};
     for (int i = 0; i < 2; ++i) {
-      const int64_t total = std::max<int64_t>(0, (out[i] - 1) * st[i] + (k[i] - 1) * dl[i] + 1 - in[i]);
+      const int64_t total = std::max<int64_t>(0, (out[i] - 1) * stride[i] + (kernel[i] - 1) * dilation[i] + 1 - in[i]);
       pads[size_t(i)] = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+      pads[size_t(i) + 2] = total - pads[size_t(i)];
     }
   } else if (auto_pad == "VALID") {
     pads.assign(4, 0);
   }
-  p.ph = int(pads[0]), p.pw = int(pads[1]);
-  return p;
 }
 
 namespace {

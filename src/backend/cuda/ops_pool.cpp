@@ -1,8 +1,6 @@
 // Planners of MaxPool and AveragePool on 2-D NCHW values (pool.cu). The output size comes from
 // shape inference (ceil_mode included); auto_pad is resolved against it as the reference does.
 // Other ranks, LpPool and MaxPool's Indices output are refused naming the layer.
-#include <algorithm>
-
 #include "backend/cuda/cuda_ops.h"
 
 namespace kestrel::cuda {
@@ -32,18 +30,9 @@ Pool2d pool_params(const ir::Graph& g, const ir::Node& node) {
   p.h = int(x.shape[2]), p.w = int(x.shape[3]), p.oh = int(y.shape[2]), p.ow = int(y.shape[3]);
   p.kh = int(kernel[0]), p.kw = int(kernel[1]);
   p.sh = int(strides[0]), p.sw = int(strides[1]), p.dh = int(dilations[0]), p.dw = int(dilations[1]);
-  const std::string auto_pad = node.attrs.get_string("auto_pad", "NOTSET");
-  if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-    const int64_t in[2] = {p.h, p.w}, out[2] = {p.oh, p.ow}, st[2] = {p.sh, p.sw}, k[2] = {p.kh, p.kw},
-                  dl[2] = {p.dh, p.dw};
-    for (int i = 0; i < 2; ++i) {
-      const int64_t total = std::max<int64_t>(0, (out[i] - 1) * st[i] + (k[i] - 1) * dl[i] + 1 - in[i]);
-      pads[size_t(i)] = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
-      pads[size_t(i) + 2] = total - pads[size_t(i)];
-    }
-  } else if (auto_pad == "VALID") {
-    pads.assign(4, 0);
-  }
+  const int64_t in[2] = {p.h, p.w}, out[2] = {p.oh, p.ow}, st[2] = {p.sh, p.sw}, k[2] = {p.kh, p.kw},
+                dl[2] = {p.dh, p.dw};
+  resolve_auto_pad(node.attrs.get_string("auto_pad", "NOTSET"), in, out, k, st, dl, pads);
   p.pad_top = int(pads[0]), p.pad_left = int(pads[1]), p.pad_bottom = int(pads[2]), p.pad_right = int(pads[3]);
   p.max = node.op_type == "MaxPool";
   p.count_include_pad = node.attrs.get_int("count_include_pad", 0) != 0;

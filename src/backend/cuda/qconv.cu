@@ -98,9 +98,6 @@ __global__ void qconv_depthwise3x3_kernel(Conv2d p, const X* __restrict__ x, con
   }
 }
 
-// Grid dimension z is limited to 65535; the kernel walks the rest of the planes with a stride.
-inline unsigned capped_planes(int64_t n) { return unsigned(n < 1 ? 1 : n > 65535 ? 65535 : n); }
-
 // ---- the tensor-core GEMM: Y_b[m, j] = W[m, k] X_b[k, j], K and N multiples of 16
 
 constexpr int kGemmThreads = 128;  // four warps, 2x2 over the 64x64 output tile, 32x32 each
@@ -317,18 +314,14 @@ void launch_qconv(const QConv& p, QConvKernel kernel, const void* x, const void*
   dispatch_output(p.y, [&]<typename Y>() {
     dispatch_float(p.residual, [&]<typename R>() {
       if (kernel == QConvKernel::kDepthwise3x3) {
-        // A 256-thread tile as wide as the plane allows, as conv.cu's float kernel.
-        unsigned bx = 4;
-        while (bx < 32 && int(bx) < c.ow) bx *= 2;
-        const dim3 block(bx, kThreads / bx);
         const int64_t planes = int64_t(c.n) * c.k;
-        const dim3 grid((c.ow + block.x - 1) / block.x, (c.oh + block.y - 1) / block.y, capped_planes(planes));
+        const PlaneTiles t = plane_tiles(c.oh, c.ow, planes);
         const auto w8 = static_cast<const int8_t*>(w);
         if (p.x == DType::kU8)
-          launch(qconv_depthwise3x3_kernel<uint8_t, R, Y>, grid, block, 0, s, c, static_cast<const uint8_t*>(x), w8, e,
+          launch(qconv_depthwise3x3_kernel<uint8_t, R, Y>, t.grid, t.block, 0, s, c, static_cast<const uint8_t*>(x), w8, e,
                  static_cast<Y*>(y), planes);
         else
-          launch(qconv_depthwise3x3_kernel<int8_t, R, Y>, grid, block, 0, s, c, static_cast<const int8_t*>(x), w8, e,
+          launch(qconv_depthwise3x3_kernel<int8_t, R, Y>, t.grid, t.block, 0, s, c, static_cast<const int8_t*>(x), w8, e,
                  static_cast<Y*>(y), planes);
         return;
       }
